@@ -1,0 +1,4 @@
+//! Slice loops: no tensors, no allocation on the hot path. SIMD twins live in
+//! `simd/`, the only module allowed `unsafe`, compiled for wasm32 with simd128.
+
+pub mod gemm;

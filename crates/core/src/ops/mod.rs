@@ -1,0 +1,13 @@
+//! One file per op family; each holds the forward, the backward next to it, and the
+//! `Context` method that records it.
+
+pub mod binary;
+pub mod create;
+pub mod index;
+pub mod inplace;
+pub mod join;
+pub mod layout;
+pub mod matmul;
+pub mod reduce;
+pub mod softmax;
+pub mod unary;

@@ -1,0 +1,190 @@
+// Creating tensors: from JavaScript data, filled, ranges, and random draws from the
+// one seeded generator in the core.
+
+import { FerrogradError } from './errors.js';
+import { Tensor, fromTyped, dtypeCode, type DType, type NestedArray } from './tensor.js';
+import * as ops from './wasm/ops.js';
+
+/** Options shared by the creation functions. */
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+/** Options of `tensor()`: flat data needs a `shape`. */
+export interface TensorDataOptions extends TensorOptions {
+  shape?: number[];
+}
+
+function finish(t: Tensor, o: TensorOptions): Tensor {
+  if (o.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+/** Shape and flat values of nested arrays, checking that they are rectangular. */
+function flatten(data: NestedArray): { shape: number[]; values: number[]; allInts: boolean } {
+  const shape: number[] = [];
+  for (let d: NestedArray = data; Array.isArray(d); d = d[0]) {
+    shape.push(d.length);
+    if (d.length === 0) break;
+  }
+  const values: number[] = [];
+  let allInts = true;
+  const walk = (d: NestedArray, k: number, path: string): void => {
+    if (k === shape.length) {
+      if (Array.isArray(d)) throw new FerrogradError('shape', `tensor: the nested arrays are ragged at ${path}: expected a number, got an array`);
+      const v = typeof d === 'boolean' ? +d : d;
+      if (typeof v !== 'number') throw new FerrogradError('dtype', `tensor: expected numbers, got ${typeof d} at ${path}`);
+      if (!Number.isInteger(v)) allInts = false;
+      values.push(v);
+      return;
+    }
+    if (!Array.isArray(d) || d.length !== shape[k]) {
+      throw new FerrogradError(
+        'shape',
+        `tensor: the nested arrays are ragged at ${path}: expected length ${shape[k]}, got ${Array.isArray(d) ? d.length : 'a number'}`,
+      );
+    }
+    d.forEach((x, i) => walk(x, k + 1, `${path}[${i}]`));
+  };
+  walk(data, 0, 'data');
+  return { shape, values, allInts };
+}
+
+/**
+ * Creates a tensor from nested arrays, a number, or flat data (array or typed array)
+ * with `shape`. Like PyTorch, integer data gives int32 unless `dtype` says otherwise;
+ * a Float32Array gives float32 and an Int32Array int32.
+ *
+ * @example
+ * ```ts
+ * tensor([[1, 2], [3, 4]]);                         // int32 [2, 2]
+ * tensor([0.5, 1.5], { requiresGrad: true });        // float32 [2]
+ * tensor(new Float32Array(6), { shape: [2, 3] });    // float32 [2, 3]
+ * ```
+ */
+export function tensor(data: NestedArray | Float32Array | Int32Array | readonly number[], options: TensorDataOptions = {}): Tensor {
+  if (data instanceof Float32Array || data instanceof Int32Array) {
+    const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
+    return finish(fromFlat(Array.from(data), options.shape ?? [data.length], dtype, data), options);
+  }
+  const { shape, values, allInts } = flatten(data as NestedArray);
+  const dtype = options.dtype ?? (allInts ? 'int32' : 'float32');
+  if (options.shape !== undefined) {
+    if (shape.length > 1) throw new FerrogradError('shape', 'tensor: give either nested arrays or flat data with a shape, not both');
+    return finish(fromFlat(values, options.shape, dtype), options);
+  }
+  return finish(fromFlat(values, shape, dtype), options);
+}
+
+function fromFlat(values: number[], shape: number[], dtype: DType, typed?: Float32Array | Int32Array): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new FerrogradError('value', `tensor: shape [${shape.join(', ')}] must hold non-negative integers`);
+  }
+  if (n !== values.length) {
+    throw new FerrogradError('shape', `tensor: ${values.length} values cannot fill shape [${shape.join(', ')}] (${n} elements)`);
+  }
+  if (typed !== undefined && (dtype === 'int32') === typed instanceof Int32Array) return fromTyped(typed, shape);
+  return fromTyped(dtype === 'int32' ? Int32Array.from(values, (v) => Math.trunc(v)) : Float32Array.from(values), shape);
+}
+
+/**
+ * Flat data with a shape. Plain arrays become float32 unless `dtype` says int32.
+ *
+ * @example
+ * ```ts
+ * fromArray([1, 2, 3, 4, 5, 6], [2, 3]);
+ * ```
+ */
+export function fromArray(data: readonly number[] | Float32Array | Int32Array, shape?: number[], options: TensorOptions = {}): Tensor {
+  const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
+  const typed = data instanceof Float32Array || data instanceof Int32Array ? data : undefined;
+  return finish(fromFlat(Array.from(data), shape ?? [data.length], dtype, typed), options);
+}
+
+function filled(shape: number[], value: number, o: TensorOptions): Tensor {
+  return finish(new Tensor(ops.full(dtypeCode(o.dtype ?? 'float32'), shape, value)), o);
+}
+
+/** @example `zeros([2, 3])` */
+export function zeros(shape: number[], options: TensorOptions = {}): Tensor {
+  return filled(shape, 0, options);
+}
+/** @example `ones([2, 3], { requiresGrad: true })` */
+export function ones(shape: number[], options: TensorOptions = {}): Tensor {
+  return filled(shape, 1, options);
+}
+/** @example `full([2, 2], 7)` */
+export function full(shape: number[], value: number, options: TensorOptions = {}): Tensor {
+  return filled(shape, value, options);
+}
+export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return filled(t.shape, 0, { dtype: t.dtype, ...options });
+}
+export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
+  return filled(t.shape, 1, { dtype: t.dtype, ...options });
+}
+export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
+  return filled(t.shape, value, { dtype: t.dtype, ...options });
+}
+
+/**
+ * `arange(end)` or `arange(start, end, step = 1)`; int32 when all arguments are integers.
+ *
+ * @example
+ * ```ts
+ * arange(5);          // [0, 1, 2, 3, 4] int32
+ * arange(0, 1, 0.25); // [0, 0.25, 0.5, 0.75] float32
+ * ```
+ */
+export function arange(start: number, end?: number, step = 1, options: TensorOptions = {}): Tensor {
+  const [s, e] = end === undefined ? [0, start] : [start, end];
+  const dtype = options.dtype ?? ([s, e, step].every(Number.isInteger) ? 'int32' : 'float32');
+  return finish(new Tensor(ops.arange(s, e, step, dtypeCode(dtype))), options);
+}
+
+/** `steps` evenly spaced values from `start` to `end` inclusive. @example `linspace(0, 1, 5)` */
+export function linspace(start: number, end: number, steps: number, options: TensorOptions = {}): Tensor {
+  return finish(new Tensor(ops.linspace(start, end, steps)), options);
+}
+
+/** The identity matrix (n × m, m defaults to n). @example `eye(3)` */
+export function eye(n: number, m = n, options: TensorOptions = {}): Tensor {
+  return finish(new Tensor(ops.eye(n, m, dtypeCode(options.dtype ?? 'float32'))), options);
+}
+
+/** Seeds the generator behind every random op. @example `manualSeed(0)` */
+export function manualSeed(seed: number): void {
+  ops.manualSeed(seed);
+}
+
+/** Uniform on [0, 1). @example `rand([2, 3])` */
+export function rand(shape: number[], options: TensorOptions = {}): Tensor {
+  return finish(new Tensor(ops.rand(shape, 0, 1)), options);
+}
+
+/** Standard normal. @example `randn([64, 784])` */
+export function randn(shape: number[], options: TensorOptions = {}): Tensor {
+  return finish(new Tensor(ops.randn(shape, 0, 1)), options);
+}
+
+/** Integers uniform on [low, high), int32. @example `randint(0, 10, [5])` */
+export function randint(low: number, high: number, shape: number[]): Tensor {
+  return new Tensor(ops.randint(low, high, shape));
+}
+
+/** A random permutation of 0..n-1, int32. @example `randperm(10)` */
+export function randperm(n: number): Tensor {
+  return new Tensor(ops.randperm(n));
+}
+
+/** Concatenates along an existing dim. @example `cat([a, b], 0)` */
+export function cat(tensors: Tensor[], dim = 0): Tensor {
+  return new Tensor(ops.cat(tensors.map((t) => t.id), dim));
+}
+
+/** Stacks along a new dim. @example `stack([a, b], 1)` */
+export function stack(tensors: Tensor[], dim = 0): Tensor {
+  return new Tensor(ops.stack(tensors.map((t) => t.id), dim));
+}

@@ -1,0 +1,11 @@
+// ferrograd: neural networks in JavaScript and TypeScript on a SIMD Rust core.
+
+export { Tensor, where, type DType, type NestedArray, type BackwardOptions, type VarOptions } from './tensor.js';
+export {
+  tensor, fromArray, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  manualSeed, rand, randn, randint, randperm, cat, stack, type TensorOptions, type TensorDataOptions,
+} from './creation.js';
+export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './autograd.js';
+export { tidy, keep } from './scope.js';
+export { memory, releasePooledMemory, type MemoryInfo } from './memory.js';
+export { FerrogradError } from './errors.js';

@@ -1,0 +1,188 @@
+// The only module that touches WebAssembly: it instantiates the embedded binary,
+// types the raw exports, and moves numbers, shapes and element data across.
+
+import { FerrogradError } from '../errors.js';
+import { wasmBase64 } from './binary.generated.js';
+
+/** The C-ABI exports of crates/wasm, typed by hand. Ids > 0; -1 means "error". */
+interface Exports {
+  memory: WebAssembly.Memory;
+  fg_args(n: number): number;
+  fg_out(): number;
+  fg_error_ptr(): number;
+  fg_error_len(): number;
+  fg_text_ptr(): number;
+  fg_staging(nbytes: number): number;
+  fg_from_staging(dtype: number, ndim: number, numel: number): number;
+  fg_free(id: number): number;
+  fg_info(id: number): number;
+  fg_data(id: number): number;
+  fg_memory(): number;
+  fg_clear_pool(): void;
+  fg_full(dtype: number, ndim: number, value: number): number;
+  fg_arange(start: number, end: number, step: number, dtype: number): number;
+  fg_linspace(start: number, end: number, steps: number): number;
+  fg_eye(n: number, m: number, dtype: number): number;
+  fg_manual_seed(seed: number): void;
+  fg_rand(ndim: number, low: number, high: number): number;
+  fg_randn(ndim: number, mean: number, std: number): number;
+  fg_randint(low: number, high: number, ndim: number): number;
+  fg_randperm(n: number): number;
+  fg_cast(id: number, dtype: number): number;
+  fg_unary(code: number, id: number, p: number, q: number): number;
+  fg_binary(code: number, a: number, b: number): number;
+  fg_where(cond: number, a: number, b: number): number;
+  fg_masked_fill(id: number, mask: number, value: number): number;
+  fg_sum(id: number, ndims: number, keepdim: number, mean: number): number;
+  fg_extremum_dim(id: number, dim: number, keepdim: number, isMax: number): number;
+  fg_extremum_all(id: number, isMax: number): number;
+  fg_arg_extremum(id: number, hasDim: number, dim: number, keepdim: number, isMax: number): number;
+  fg_var(id: number, ndims: number, correction: number, keepdim: number): number;
+  fg_softmax(id: number, dim: number, log: number): number;
+  fg_matmul(a: number, b: number): number;
+  fg_reshape(id: number, ndim: number): number;
+  fg_permute(id: number, ndim: number): number;
+  fg_transpose(id: number, d0: number, d1: number): number;
+  fg_expand(id: number, ndim: number): number;
+  fg_cat(n: number, dim: number): number;
+  fg_stack(n: number, dim: number): number;
+  fg_narrow(id: number, dim: number, start: number, length: number): number;
+  fg_select(id: number, dim: number, index: number): number;
+  fg_index_select(id: number, dim: number, index: number): number;
+  fg_gather(id: number, dim: number, index: number): number;
+  fg_set_requires_grad(id: number, flag: number): number;
+  fg_grad(id: number): number;
+  fg_set_grad(id: number, grad: number): number;
+  fg_detach(id: number): number;
+  fg_backward(id: number, grad: number, retain: number): number;
+  fg_set_grad_enabled(flag: number): number;
+  fg_grad_fn(id: number): number;
+  fg_inplace(kind: number, a: number, b: number, alpha: number): number;
+  fg_fill(id: number, value: number): number;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const FUNCTIONS = [
+  'fg_args', 'fg_out', 'fg_error_ptr', 'fg_error_len', 'fg_text_ptr', 'fg_staging', 'fg_from_staging', 'fg_free',
+  'fg_info', 'fg_data', 'fg_memory', 'fg_clear_pool', 'fg_full', 'fg_arange', 'fg_linspace', 'fg_eye',
+  'fg_manual_seed', 'fg_rand', 'fg_randn', 'fg_randint', 'fg_randperm', 'fg_cast', 'fg_unary', 'fg_binary',
+  'fg_where', 'fg_masked_fill', 'fg_sum', 'fg_extremum_dim', 'fg_extremum_all', 'fg_arg_extremum', 'fg_var',
+  'fg_softmax', 'fg_matmul', 'fg_reshape', 'fg_permute', 'fg_transpose', 'fg_expand', 'fg_cat', 'fg_stack',
+  'fg_narrow', 'fg_select', 'fg_index_select', 'fg_gather', 'fg_set_requires_grad', 'fg_grad', 'fg_set_grad',
+  'fg_detach', 'fg_backward', 'fg_set_grad_enabled', 'fg_grad_fn', 'fg_inplace', 'fg_fill',
+] as const satisfies readonly Exclude<keyof Exports, 'memory'>[];
+
+/** Checks that the instance exports everything `Exports` declares. */
+function isExports(e: WebAssembly.Exports): e is WebAssembly.Exports & Exports {
+  return e.memory instanceof WebAssembly.Memory && FUNCTIONS.every((name) => typeof e[name] === 'function');
+}
+
+const { instance } = await WebAssembly.instantiate(decodeBase64(wasmBase64), {});
+if (!isExports(instance.exports)) {
+  throw new Error('ferrograd: the embedded wasm module does not match ts/wasm/core.ts; rebuild with `npm run build`');
+}
+/** The raw exports. Only ts/wasm/ may use this. */
+export const raw: Exports = instance.exports;
+
+const utf8 = new TextDecoder();
+
+function readText(ptr: number, len: number): string {
+  return utf8.decode(new Uint8Array(raw.memory.buffer, ptr, len));
+}
+
+/** Throws the pending Rust error as a FerrogradError. */
+function throwLast(): never {
+  const msg = readText(raw.fg_error_ptr(), raw.fg_error_len());
+  const tab = msg.indexOf('\t');
+  throw new FerrogradError(tab < 0 ? 'value' : msg.slice(0, tab), tab < 0 ? msg : msg.slice(tab + 1));
+}
+
+/** Checks an id-returning call. */
+export function check(result: number): number {
+  if (result < 0) throwLast();
+  return result;
+}
+
+/** Checks an id-or-zero call (e.g. `.grad`), mapping 0 to null. */
+export function checkOptional(result: number): number | null {
+  if (result < 0) throwLast();
+  return result === 0 ? null : result;
+}
+
+/** Rejects non-integer numbers before they reach Rust, where NaN would become 0. */
+export function assertInts(op: string, what: string, values: readonly number[]): void {
+  for (const v of values) {
+    if (!Number.isInteger(v)) {
+      throw new FerrogradError('value', `${op}: ${what} must be integers, got ${String(v)} in [${values.join(', ')}]`);
+    }
+  }
+}
+
+/** Puts integers into the args area; returns their count. */
+export function stageInts(op: string, what: string, values: readonly number[]): number {
+  assertInts(op, what, values);
+  const ptr = raw.fg_args(values.length);
+  if (ptr === 0) throw new FerrogradError('oom', `${op}: out of memory staging ${values.length} arguments`);
+  new Float64Array(raw.memory.buffer, ptr, values.length).set(values);
+  return values.length;
+}
+
+export type DTypeCode = 0 | 1;
+
+export interface Info {
+  dtype: DTypeCode;
+  requiresGrad: boolean;
+  isLeaf: boolean;
+  shape: number[];
+}
+
+export function info(id: number): Info {
+  const ndim = check(raw.fg_info(id));
+  const out = new Float64Array(raw.memory.buffer, raw.fg_out(), 4 + ndim);
+  return {
+    dtype: out[0] === 1 ? 1 : 0,
+    requiresGrad: out[1] === 1,
+    isLeaf: out[2] === 1,
+    shape: Array.from(out.subarray(4, 4 + ndim)),
+  };
+}
+
+/** out[i] after a call that reports extra results there. */
+export function outValue(i: number): number {
+  return new Float64Array(raw.memory.buffer, raw.fg_out(), i + 1)[i];
+}
+
+export function readGradFn(id: number): string {
+  const len = check(raw.fg_grad_fn(id));
+  return readText(raw.fg_text_ptr(), len);
+}
+
+/** Creates a tensor from a typed array copy of `data`. */
+export function fromData(data: Float32Array | Int32Array, shape: readonly number[]): number {
+  const ndim = stageInts('tensor', 'shape sizes', shape);
+  const ptr = raw.fg_staging(data.byteLength);
+  if (ptr === 0) throwLast();
+  new Uint8Array(raw.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  // Shape sits in args; staging does not touch it.
+  void ndim;
+  return check(raw.fg_from_staging(data instanceof Int32Array ? 1 : 0, shape.length, data.length));
+}
+
+/** A copy of the elements of tensor `id`. */
+export function readData(id: number, dtype: DTypeCode, numel: number): Float32Array | Int32Array {
+  const ptr = raw.fg_data(id);
+  if (ptr === 0) throwLast();
+  return dtype === 1 ? new Int32Array(raw.memory.buffer, ptr, numel).slice() : new Float32Array(raw.memory.buffer, ptr, numel).slice();
+}
+
+export function memoryStats(): { tensors: number; bytes: number; pooledBytes: number; wasmBytes: number } {
+  raw.fg_memory();
+  const out = new Float64Array(raw.memory.buffer, raw.fg_out(), 3);
+  return { tensors: out[0], bytes: out[1], pooledBytes: out[2], wasmBytes: raw.memory.buffer.byteLength };
+}
