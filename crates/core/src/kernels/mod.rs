@@ -2,3 +2,6 @@
 //! `simd/`, the only module allowed `unsafe`, compiled for wasm32 with simd128.
 
 pub mod gemm;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod simd;

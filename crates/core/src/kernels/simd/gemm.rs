@@ -1,0 +1,262 @@
+//! wasm simd128 micro-kernel and transposing packer for `kernels::gemm`.
+//!
+//! Shapes and loop structure follow what V8's TurboFan makes of them (see PERF-NOTES.md): it
+//! hoists every load of a basic block to the block's top, so the register budget per k-step is
+//! accumulators + loaded values + one temporary, and only xmm0–xmm14 are available.
+
+use core::arch::wasm32::*;
+
+use super::super::gemm::{kernel_scalar, pack_cols_edge, pack_rows_edge, MR, NR};
+
+// The kernel below is written out for exactly this tile.
+const _: () = assert!(MR == 2 && NR == 16);
+
+/// `C[0..mr, 0..nr] (+)= Ap·Bp` for one 2×16 tile; same contract as `gemm::kernel_scalar`.
+#[allow(clippy::too_many_arguments)]
+// Kept out of line so the driver's loop variables do not compete with the kernel's 15 vector
+// registers and few free general registers inside one TurboFan function.
+#[inline(never)]
+pub fn kernel_2x16(
+    kc: usize,
+    ap: &[f32],
+    bp: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+    mr: usize,
+    nr: usize,
+    overwrite: bool,
+) {
+    // The driver always satisfies this; checking it here is what makes the raw loads below
+    // sound without trusting the caller, and costs one predictable branch per tile.
+    if kc == 0 || ap.len() < kc * MR || bp.len() < kc * NR {
+        kernel_scalar(kc, ap, bp, c, ldc, mr, nr, overwrite);
+        return;
+    }
+
+    let z = f32x4_splat(0.0);
+    let (mut c00, mut c01, mut c02, mut c03) = (z, z, z, z);
+    let (mut c10, mut c11, mut c12, mut c13) = (z, z, z, z);
+    let mut a = ap.as_ptr();
+    let mut b = bp.as_ptr();
+
+    // One depth step: 4 B vectors + 2 A broadcasts + 8 accumulators + 1 temporary = 15
+    // registers. `$o` is a constant so the B offsets fold into the x64 addressing modes.
+    macro_rules! step {
+        ($o:expr) => {{
+            // SAFETY: `a`/`b` point at depth step `p` of the panels, and the loop only runs a
+            // step `p + $o < kc`; the panels hold `kc·MR` and `kc·NR` floats (checked above), so
+            // A reads `a[2·$o..2·$o+2]` and B reads `b[16·$o..16·$o+16]` stay in bounds. wasm
+            // loads have no alignment requirement.
+            let (b0, b1, b2, b3, a0, a1) = unsafe {
+                (
+                    v128_load(b.add(16 * $o) as *const v128),
+                    v128_load(b.add(16 * $o + 4) as *const v128),
+                    v128_load(b.add(16 * $o + 8) as *const v128),
+                    v128_load(b.add(16 * $o + 12) as *const v128),
+                    f32x4_splat(*a.add(2 * $o)),
+                    f32x4_splat(*a.add(2 * $o + 1)),
+                )
+            };
+            c00 = f32x4_add(c00, f32x4_mul(a0, b0));
+            c01 = f32x4_add(c01, f32x4_mul(a0, b1));
+            c02 = f32x4_add(c02, f32x4_mul(a0, b2));
+            c03 = f32x4_add(c03, f32x4_mul(a0, b3));
+            c10 = f32x4_add(c10, f32x4_mul(a1, b0));
+            c11 = f32x4_add(c11, f32x4_mul(a1, b1));
+            c12 = f32x4_add(c12, f32x4_mul(a1, b2));
+            c13 = f32x4_add(c13, f32x4_mul(a1, b3));
+        }};
+    }
+
+    // Unrolled 4× with an exit test after every step: each step stays its own basic block (so
+    // its loads are not hoisted together with the next step's, which would spill), while the
+    // loop back-edge and its stack check run once per 4 steps. Plain unrolling measured slower.
+    let mut p = 0;
+    loop {
+        step!(0);
+        if p + 1 >= kc {
+            break;
+        }
+        step!(1);
+        if p + 2 >= kc {
+            break;
+        }
+        step!(2);
+        if p + 3 >= kc {
+            break;
+        }
+        step!(3);
+        p += 4;
+        if p >= kc {
+            break;
+        }
+        // SAFETY: p < kc, so the advanced pointers still point inside the panels
+        // (at depth step p).
+        unsafe {
+            a = a.add(4 * MR);
+            b = b.add(4 * NR);
+        }
+    }
+
+    let rows = [[c00, c01, c02, c03], [c10, c11, c12, c13]];
+    if mr == MR && nr == NR && ldc >= NR && c.len() >= (MR - 1) * ldc + NR {
+        let cp = c.as_mut_ptr();
+        for (i, r) in rows.iter().enumerate() {
+            for (j, &v) in r.iter().enumerate() {
+                // SAFETY: this writes c[i·ldc + 4j .. i·ldc + 4j + 4] with i < MR, j < NR/4, and
+                // i·ldc + NR ≤ (MR-1)·ldc + NR ≤ c.len() (checked above); `c` is exclusively
+                // borrowed, so nothing else aliases it.
+                unsafe {
+                    let q = cp.add(i * ldc + 4 * j) as *mut v128;
+                    if overwrite {
+                        v128_store(q, v);
+                    } else {
+                        v128_store(q, f32x4_add(v128_load(q), v));
+                    }
+                }
+            }
+        }
+    } else {
+        // Ragged edge tile: spill to a local array and write only the valid part.
+        let mut tmp = [0.0f32; MR * NR];
+        for (i, r) in rows.iter().enumerate() {
+            for (j, &v) in r.iter().enumerate() {
+                // SAFETY: tmp has MR·NR floats; this writes tmp[i·NR + 4j .. +4] with i < MR,
+                // j < NR/4.
+                unsafe { v128_store(tmp.as_mut_ptr().add(i * NR + 4 * j) as *mut v128, v) };
+            }
+        }
+        for (i, t) in tmp.chunks_exact(NR).enumerate().take(mr) {
+            let crow = &mut c[i * ldc..i * ldc + nr];
+            if overwrite {
+                crow.copy_from_slice(&t[..nr]);
+            } else {
+                for (cv, &v) in crow.iter_mut().zip(t) {
+                    *cv += v;
+                }
+            }
+        }
+    }
+}
+
+/// Transposing pack of `W` (4 or 8) whole rows: `dst[p·W + w] = src[(r0+w)·ld + pc + p]` for
+/// `p < kc`. Works on 4×4 blocks: four row loads, an in-register transpose with shuffles, and
+/// four stores, instead of 16 scalar strided moves.
+#[inline]
+pub fn pack_rows_transposed<const W: usize>(
+    src: &[f32],
+    ld: usize,
+    r0: usize,
+    pc: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
+    // Bounds of every access below, checked once so the loads/stores can be unchecked.
+    let fits = (W == 2 || W % 4 == 0)
+        && W > 0
+        && dst.len() >= kc * W
+        && (r0 + W - 1)
+            .checked_mul(ld)
+            .and_then(|x| x.checked_add(pc + kc))
+            .map_or(false, |end| end <= src.len());
+    if !fits {
+        pack_rows_edge::<W>(src, ld, r0, W, pc, kc, dst);
+        return;
+    }
+    let kc4 = kc / 4 * 4;
+    let sp = src.as_ptr();
+    let dp = dst.as_mut_ptr();
+    if W == 2 {
+        // Two rows: interleave four depth steps of each into two vectors.
+        let base = r0 * ld + pc;
+        let mut p = 0;
+        while p < kc4 {
+            // SAFETY: rows r0, r0+1 = r0+W-1 and columns pc+p .. pc+p+3 < pc+kc, so source
+            // indices are < (r0+W-1)·ld + pc + kc ≤ src.len(); destination indices are
+            // 2p .. 2p+8 ≤ 2·kc = kc·W ≤ dst.len(). `dst` is exclusively borrowed.
+            unsafe {
+                let x0 = v128_load(sp.add(base + p) as *const v128);
+                let x1 = v128_load(sp.add(base + ld + p) as *const v128);
+                let d = dp.add(2 * p);
+                v128_store(d as *mut v128, i32x4_shuffle::<0, 4, 1, 5>(x0, x1));
+                v128_store(d.add(4) as *mut v128, i32x4_shuffle::<2, 6, 3, 7>(x0, x1));
+            }
+            p += 4;
+        }
+        for p in kc4..kc {
+            dst[2 * p] = src[base + p];
+            dst[2 * p + 1] = src[base + ld + p];
+        }
+        return;
+    }
+    for g in (0..W).step_by(4) {
+        let base = (r0 + g) * ld + pc;
+        let mut p = 0;
+        while p < kc4 {
+            // SAFETY: rows r0+g .. r0+g+3 ≤ r0+W-1 and columns pc+p .. pc+p+3 < pc+kc, so every
+            // source index is < (r0+W-1)·ld + pc + kc ≤ src.len(); destination indices are
+            // (p+q)·W + g + 0..4 < kc·W ≤ dst.len(). `dst` is exclusively borrowed and distinct
+            // from `src`.
+            unsafe {
+                let x0 = v128_load(sp.add(base + p) as *const v128);
+                let x1 = v128_load(sp.add(base + ld + p) as *const v128);
+                let x2 = v128_load(sp.add(base + 2 * ld + p) as *const v128);
+                let x3 = v128_load(sp.add(base + 3 * ld + p) as *const v128);
+                let t0 = i32x4_shuffle::<0, 4, 1, 5>(x0, x1);
+                let t1 = i32x4_shuffle::<0, 4, 1, 5>(x2, x3);
+                let t2 = i32x4_shuffle::<2, 6, 3, 7>(x0, x1);
+                let t3 = i32x4_shuffle::<2, 6, 3, 7>(x2, x3);
+                let d = dp.add(p * W + g);
+                v128_store(d as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t1));
+                v128_store(d.add(W) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t1));
+                v128_store(d.add(2 * W) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t2, t3));
+                v128_store(d.add(3 * W) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t2, t3));
+            }
+            p += 4;
+        }
+        for p in kc4..kc {
+            for w in 0..4 {
+                dst[p * W + g + w] = src[base + w * ld + p];
+            }
+        }
+    }
+}
+
+/// Non-transposing pack of `W` (4 or 8) contiguous columns:
+/// `dst[p·W + w] = src[(pc+p)·ld + c0 + w]` for `p < kc`, as whole-vector copies (the portable
+/// loop would call `memcpy` per 16 or 32 bytes).
+#[inline]
+pub fn pack_cols_full<const W: usize>(
+    src: &[f32],
+    ld: usize,
+    c0: usize,
+    pc: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
+    let fits = W % 4 == 0
+        && W > 0
+        && kc > 0
+        && dst.len() >= kc * W
+        && (pc + kc - 1)
+            .checked_mul(ld)
+            .and_then(|x| x.checked_add(c0 + W))
+            .map_or(false, |end| end <= src.len());
+    if !fits {
+        pack_cols_edge::<W>(src, ld, c0, W, pc, kc, dst);
+        return;
+    }
+    let sp = src.as_ptr();
+    let dp = dst.as_mut_ptr();
+    for p in 0..kc {
+        let s = (pc + p) * ld + c0;
+        for w in (0..W).step_by(4) {
+            // SAFETY: s + w + 4 ≤ (pc+kc-1)·ld + c0 + W ≤ src.len() and
+            // p·W + w + 4 ≤ kc·W ≤ dst.len() (both checked above); `dst` is exclusively borrowed.
+            unsafe {
+                let v = v128_load(sp.add(s + w) as *const v128);
+                v128_store(dp.add(p * W + w) as *mut v128, v);
+            }
+        }
+    }
+}
