@@ -6,6 +6,14 @@ import { info, readData, readGradFn, fromData, type DTypeCode } from './wasm/cor
 import * as ops from './wasm/ops.js';
 import { markTracked, track, untrack, withScope, type Tracked } from './scope.js';
 
+// Consumers whose TypeScript lib predates explicit resource management still need
+// `Symbol.dispose` to type-check our .d.ts; this matches lib.esnext.disposable.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
+
 export type DType = 'float32' | 'int32';
 /** A nested array of numbers, as `toArray()` returns and `tensor()` accepts. */
 export type NestedArray = number | boolean | NestedArray[];
