@@ -9,3 +9,10 @@ export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './autograd.js
 export { tidy, keep } from './scope.js';
 export { memory, releasePooledMemory, type MemoryInfo } from './memory.js';
 export { FerrogradError } from './errors.js';
+export * as nn from './nn/index.js';
+export * as F from './functional.js';
+export * as optim from './optim/index.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export * as models from './models/index.js';
+export { save, load, loadMetadata } from './io/safetensors.js';
+export { saveFile, loadFile } from './io/file.js';

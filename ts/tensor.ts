@@ -403,7 +403,8 @@ export class Tensor implements Tracked {
   }
   /** Elements `start` (inclusive) to `end` (exclusive) of `dim`, negative from the end. */
   slice(dim: number, start = 0, end?: number): Tensor {
-    const size = this.size(dim);
+    // normDim rather than size(dim), so that a bad dim is reported as slice's.
+    const size = this.#shape[normDim('slice', dim, this.ndim)];
     const clampIdx = (i: number): number => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
     const s = clampIdx(start);
     const e = clampIdx(end ?? size);

@@ -59,6 +59,9 @@ interface Exports {
   fg_grad_fn(id: number): number;
   fg_inplace(kind: number, a: number, b: number, alpha: number): number;
   fg_fill(id: number, value: number): number;
+  fg_cross_entropy(x: number, target: number, weight: number, ignoreIndex: number, labelSmoothing: number): number;
+  fg_bce_with_logits(x: number, target: number, posWeight: number): number;
+  fg_optimizer_step(kind: number, param: number, grad: number, nstate: number): number;
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -75,7 +78,8 @@ const FUNCTIONS = [
   'fg_where', 'fg_masked_fill', 'fg_sum', 'fg_extremum_dim', 'fg_extremum_all', 'fg_arg_extremum', 'fg_var',
   'fg_softmax', 'fg_matmul', 'fg_reshape', 'fg_permute', 'fg_transpose', 'fg_expand', 'fg_cat', 'fg_stack',
   'fg_narrow', 'fg_select', 'fg_index_select', 'fg_gather', 'fg_set_requires_grad', 'fg_grad', 'fg_set_grad',
-  'fg_detach', 'fg_backward', 'fg_set_grad_enabled', 'fg_grad_fn', 'fg_inplace', 'fg_fill',
+  'fg_detach', 'fg_backward', 'fg_set_grad_enabled', 'fg_grad_fn', 'fg_inplace', 'fg_fill', 'fg_cross_entropy',
+  'fg_bce_with_logits', 'fg_optimizer_step',
 ] as const satisfies readonly Exclude<keyof Exports, 'memory'>[];
 
 /** Checks that the instance exports everything `Exports` declares. */

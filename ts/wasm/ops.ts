@@ -115,3 +115,23 @@ export const INPLACE = { add: 0, mul: 1, copy: 2 } as const;
 export const inplace = (kind: keyof typeof INPLACE, a: number, b: number, alpha = 1): void =>
   void check(raw.fg_inplace(INPLACE[kind], a, b, alpha));
 export const fill = (id: number, value: number): void => void check(raw.fg_fill(id, value));
+
+/** Per-position cross-entropy losses and the 'mean' denominator. */
+export function crossEntropy(x: number, target: number, weight: number | null, ignoreIndex: number, labelSmoothing: number): [number, number] {
+  assertInts('cross_entropy', 'ignoreIndex', [ignoreIndex]);
+  const id = check(raw.fg_cross_entropy(x, target, weight ?? 0, ignoreIndex, labelSmoothing));
+  return [id, outValue(0)];
+}
+export const bceWithLogits = (x: number, target: number, posWeight: number | null): number =>
+  check(raw.fg_bce_with_logits(x, target, posWeight ?? 0));
+
+export const OPTIMIZER = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 } as const;
+/** One fused update of `param` and its `state` tensors; `hyper` in crates/core's `Update` field order. */
+export function optimizerStep(kind: keyof typeof OPTIMIZER, param: number, grad: number, state: readonly number[], hyper: readonly number[]): void {
+  const n = state.length + hyper.length;
+  const ptr = raw.fg_args(n);
+  const args = new Float64Array(raw.memory.buffer, ptr, n);
+  args.set(state);
+  args.set(hyper, state.length);
+  check(raw.fg_optimizer_step(OPTIMIZER[kind], param, grad, state.length));
+}

@@ -66,6 +66,8 @@ pub enum Op {
     Gather { shape: Vec<usize>, dim: usize, index: Tensor },
     Where { cond: Tensor, a: Vec<usize>, b: Vec<usize> },
     MaskedFill { mask: Tensor },
+    CrossEntropy { logp: Tensor, q: Tensor },
+    BceWithLogits { x: Tensor, y: Tensor, pos_weight: Option<Tensor> },
 }
 
 /// Gradients of an op's inputs, in input order, given the gradient of its output.
@@ -100,6 +102,8 @@ fn backward_op(op: &Op, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
         Op::Gather { shape, dim, index } => index::gather_backward(g, shape, *dim, index).map(|t| vec![Some(t)]),
         Op::Where { cond, a, b } => index::where_backward(g, cond, a, b),
         Op::MaskedFill { mask } => index::masked_fill_backward(g, mask).map(|t| vec![Some(t)]),
+        Op::CrossEntropy { logp, q } => loss::cross_entropy_backward(g, logp, q),
+        Op::BceWithLogits { x, y, pos_weight } => loss::bce_with_logits_backward(g, x, y, pos_weight),
     }
 }
 

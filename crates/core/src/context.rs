@@ -273,6 +273,30 @@ impl Context {
         Ok(())
     }
 
+    /// Runs `f` on the values of several handles with their storage unshared, so that
+    /// in-place updates of a parameter and its optimizer state copy nothing.
+    pub fn write_many(&mut self, op: &'static str, ids: &[Id], f: impl FnOnce(&mut [Tensor]) -> Result<()>) -> Result<()> {
+        for (k, id) in ids.iter().enumerate() {
+            self.check_inplace(op, *id)?;
+            if ids[..k].contains(id) {
+                return Err(Error::value(op, "the same tensor appears twice among the tensors to update"));
+            }
+        }
+        let mut taken = Vec::with_capacity(ids.len());
+        for id in ids {
+            let e = self.entry_mut(op, *id)?;
+            let empty = Tensor { buf: Rc::new(crate::buffer::Buffer::F32(Vec::new())), shape: vec![0] };
+            taken.push(std::mem::replace(&mut e.value, empty));
+        }
+        let r = f(&mut taken);
+        for (id, value) in ids.iter().zip(taken) {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.value = value;
+            }
+        }
+        r
+    }
+
     /// Replaces the value of `id` in place (shape unchanged), after `check_inplace`.
     pub fn write(&mut self, op: &'static str, id: Id, f: impl FnOnce(&mut Tensor) -> Result<()>) -> Result<()> {
         self.check_inplace(op, id)?;

@@ -6,8 +6,25 @@ use crate::error::{fmt_shape, Error, Result};
 /// counts fit a 32-bit `usize` on wasm32.
 pub const MAX_NUMEL: usize = 1 << 29;
 
+/// The most dims a tensor may have: the wasm crate reports a shape in a fixed
+/// 64-slot area (4 header values + the dims).
+pub const MAX_NDIM: usize = 60;
+
+/// A size that arrives as i64 (from JavaScript) as usize. A plain `as` would wrap
+/// sizes of 2^32 and more on wasm32 (2^32 + 3 would become 3), so anything above
+/// `MAX_NUMEL`, which no valid shape can hold, is refused here.
+pub fn to_size(op: &'static str, d: i64) -> Result<usize> {
+    if d < 0 || d > MAX_NUMEL as i64 {
+        return Err(Error::value(op, format!("size {} is out of range (sizes must be in [0, {}])", d, MAX_NUMEL)));
+    }
+    Ok(d as usize)
+}
+
 /// Number of elements, or an error naming the op when the product is absurd.
 pub fn numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    if shape.len() > MAX_NDIM {
+        return Err(Error::value(op, format!("{} dims are too many (at most {} are supported)", shape.len(), MAX_NDIM)));
+    }
     let mut n: usize = 1;
     for &d in shape {
         n = match n.checked_mul(d) {

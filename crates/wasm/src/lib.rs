@@ -6,6 +6,8 @@
 
 use ferrograd_core::ops::binary::BinaryOp;
 use ferrograd_core::ops::inplace::InPlace;
+use ferrograd_core::ops::loss::CrossEntropyOptions;
+use ferrograd_core::ops::optim::Update;
 use ferrograd_core::ops::unary::Unary;
 use ferrograd_core::tensor::Tensor;
 use ferrograd_core::{Context, DType, Error, Result};
@@ -456,4 +458,59 @@ pub extern "C" fn fg_inplace(kind: u32, a: u32, b: u32, alpha: f32) -> i32 {
 #[no_mangle]
 pub extern "C" fn fg_fill(t: u32, value: f64) -> i32 {
     status(ctx().fill_(t, value))
+}
+
+// ---- losses and optimizers ----
+
+/// Per-position cross-entropy; the 'mean' denominator goes to out[0]. weight 0 = none.
+#[no_mangle]
+pub extern "C" fn fg_cross_entropy(x: u32, target: u32, weight: u32, ignore_index: f64, label_smoothing: f32) -> i32 {
+    let o = CrossEntropyOptions { ignore_index: ignore_index as i64, label_smoothing };
+    match ctx().cross_entropy(x, target, if weight == 0 { None } else { Some(weight) }, o) {
+        Ok((l, denom)) => {
+            state().out[0] = denom;
+            l as i32
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// Per-element binary cross-entropy on logits; pos_weight 0 = none.
+#[no_mangle]
+pub extern "C" fn fg_bce_with_logits(x: u32, target: u32, pos_weight: u32) -> i32 {
+    id(ctx().bce_with_logits(x, target, if pos_weight == 0 { None } else { Some(pos_weight) }))
+}
+
+/// One fused optimizer update. args = [state ids (nstate)..., hyperparameters...] in
+/// the order of `Update`'s fields; kind 0 SGD, 1 Adam/AdamW, 2 RMSprop, 3 Adagrad.
+#[no_mangle]
+pub extern "C" fn fg_optimizer_step(kind: u32, param: u32, grad: u32, nstate: u32) -> i32 {
+    status((|| {
+        let a = &state().args;
+        let ns = nstate as usize;
+        let need = ns + [7, 10, 7, 4].get(kind as usize).copied().unwrap_or(0);
+        if kind > 3 || a.len() < need {
+            return Err(Error::value("optimizer.step", format!("bad optimizer kind {} or too few staged arguments", kind)));
+        }
+        let st: Vec<u32> = a[..ns].iter().map(|&v| v as u32).collect();
+        let h: Vec<f32> = a[ns..need].iter().map(|&v| v as f32).collect();
+        let u = match kind {
+            0 => Update::Sgd { lr: h[0], momentum: h[1], dampening: h[2], weight_decay: h[3], nesterov: h[4] != 0.0, maximize: h[5] != 0.0, first: h[6] != 0.0 },
+            1 => Update::Adam {
+                lr: h[0],
+                beta1: h[1],
+                beta2: h[2],
+                eps: h[3],
+                weight_decay: h[4],
+                amsgrad: h[5] != 0.0,
+                decoupled: h[6] != 0.0,
+                maximize: h[7] != 0.0,
+                step_size: h[8],
+                bc2_sqrt: h[9],
+            },
+            2 => Update::RmsProp { lr: h[0], alpha: h[1], eps: h[2], weight_decay: h[3], momentum: h[4], centered: h[5] != 0.0, maximize: h[6] != 0.0 },
+            _ => Update::Adagrad { clr: h[0], eps: h[1], weight_decay: h[2], maximize: h[3] != 0.0 },
+        };
+        ctx().optimizer_step(u, param, grad, &st)
+    })())
 }

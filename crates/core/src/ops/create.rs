@@ -15,7 +15,7 @@ pub fn to_shape(op: &'static str, dims: &[i64]) -> Result<Vec<usize>> {
         if d < 0 {
             return Err(Error::value(op, format!("negative dimension {} in size {:?}; sizes must be ≥ 0", d, dims)));
         }
-        out.push(d as usize);
+        out.push(crate::shape::to_size(op, d)?);
     }
     numel(op, &out)?;
     Ok(out)
@@ -60,7 +60,8 @@ impl Context {
         let shape = to_shape("linspace", &[steps])?;
         let n = steps as usize;
         let step = if n > 1 { (end - start) / (n - 1) as f64 } else { 0.0 };
-        let half = n / 2;
+        // One step is just `start` in PyTorch; the from-the-end half would give `end`.
+        let half = if n == 1 { 1 } else { n / 2 };
         let t = new_f32("linspace", &shape, |o| {
             for (i, x) in o.iter_mut().enumerate() {
                 *x = if i < half { start + step * i as f64 } else { end - step * (n - 1 - i) as f64 } as f32;

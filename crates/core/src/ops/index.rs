@@ -109,7 +109,14 @@ impl Context {
         if ix.ndim() > 1 {
             return Err(Error::shape(op, format!("index must be 1-D but has shape {}", fmt_shape(&ix.shape))));
         }
-        let x = if x.ndim() == 0 { x.with_shape(vec![1]) } else { x };
+        if x.ndim() == 0 {
+            // Through a recorded reshape to [1], so that the gradient comes back 0-d.
+            normalize_dim(op, dim, 0)?;
+            let a1 = self.reshape(a, &[1])?;
+            let r = self.index_select(a1, 0, index);
+            self.free(a1);
+            return r;
+        }
         let dim = normalize_dim(op, dim, x.ndim())?;
         let (outer, size, inner) = split(&x.shape, dim);
         check_indices(op, is, size, dim)?;

@@ -153,7 +153,8 @@ impl Context {
         let dim = normalize_dim("narrow", dim, x.ndim())?;
         let size = x.shape[dim] as i64;
         let s = if start < 0 { start + size } else { start };
-        if s < 0 || s > size || length < 0 || s + length > size {
+        // `length > size - s` rather than `s + length > size`, which wraps for huge lengths.
+        if s < 0 || s > size || length < 0 || length > size - s {
             return Err(Error::value(
                 "narrow",
                 format!("start {} with length {} is out of range for dim {} of size {} (shape {})", start, length, dim, size, fmt_shape(&x.shape)),

@@ -22,9 +22,10 @@ pub fn infer_shape(op: &'static str, from: &[usize], requested: &[i64]) -> Resul
         } else if d < 0 {
             return Err(Error::value(op, format!("invalid shape dimension {}; sizes must be ≥ 0 or -1 to infer", d)));
         } else {
-            known = known.checked_mul(d as usize).unwrap_or(usize::MAX);
+            known = known.checked_mul(crate::shape::to_size(op, d)?).unwrap_or(usize::MAX);
         }
     }
+    // Every entry is -1 or was checked by to_size above, so the casts cannot wrap.
     let mut shape: Vec<usize> = requested.iter().map(|&d| d.max(0) as usize).collect();
     let req: Vec<String> = requested.iter().map(|d| d.to_string()).collect();
     let bad = || Error::shape(op, format!("shape [{}] is invalid for input of size {} (shape {})", req.join(", "), n, fmt_shape(from)));
@@ -41,6 +42,7 @@ pub fn infer_shape(op: &'static str, from: &[usize], requested: &[i64]) -> Resul
             }
         }
     }
+    numel(op, &shape)?;
     Ok(shape)
 }
 
@@ -131,6 +133,10 @@ impl Context {
                 (s, _) if s < 0 => {
                     return Err(Error::value("expand", format!("size {} at dim {} is invalid; use -1 only to keep an existing dim", s, i)))
                 }
+                // Checked before the comparison below, where `s as usize` could wrap.
+                (s, _) if s > crate::shape::MAX_NUMEL as i64 => {
+                    return Err(Error::value("expand", format!("size {} at dim {} is too large (at most {})", s, i, crate::shape::MAX_NUMEL)))
+                }
                 (s, Some(c)) if c != 1 && c != s as usize => {
                     return Err(Error::shape(
                         "expand",
@@ -163,5 +169,8 @@ mod tests {
         assert_eq!(e.f32s("t").unwrap(), &[7., 7., 8., 8., 7., 7., 8., 8., 7., 7., 8., 8.]);
         assert_eq!(infer_shape("t", &[2, 3], &[-1]).unwrap(), vec![6]);
         assert!(infer_shape("t", &[2, 3], &[4, -1]).is_err());
+        // 2^32 + 6 must not wrap to 6 on wasm32.
+        assert!(infer_shape("t", &[6], &[(1i64 << 32) + 6]).is_err());
+        assert!(infer_shape("t", &[1], &[1; 61]).is_err());
     }
 }

@@ -34,6 +34,11 @@ fn reduced_shape(shape: &[usize], dims: &[usize], keepdim: bool) -> Vec<usize> {
 fn resolve_dims(op: &'static str, dims: &[i64], ndim: usize) -> Result<Vec<usize>> {
     if dims.is_empty() {
         Ok((0..ndim).collect())
+    } else if ndim == 0 {
+        // A 0-d tensor accepts dim 0 / -1 (as in PyTorch) but has no dim to index:
+        // reducing it over "dim 0" reduces nothing.
+        normalize_dims(op, dims, ndim)?;
+        Ok(Vec::new())
     } else {
         normalize_dims(op, dims, ndim)
     }
@@ -246,16 +251,19 @@ impl Context {
         let op = if is_max { "max" } else { "min" };
         let x = self.get(op, a)?;
         let dim = normalize_dim(op, dim, x.ndim())?;
-        let x = if x.ndim() == 0 { x.with_shape(vec![1]) } else { x };
-        let (values, index) = extremum_dim(op, &x, dim, keepdim && !x.shape.is_empty(), is_max)?;
+        // A 0-d input is reduced as [1] but keeps its 0-d shape in the result (as in
+        // PyTorch) and in the gradient, which is g itself there.
+        let scalar = x.ndim() == 0;
+        let x = if scalar { x.with_shape(vec![1]) } else { x };
+        let (values, index) = extremum_dim(op, &x, dim, keepdim && !scalar, is_max)?;
         let shape = x.shape.clone();
         let saved = index.clone();
-        let v = self.record(if is_max { "MaxBackward" } else { "MinBackward" }, &[a], values, move || Op::ExtremumDim {
-            shape,
-            dim,
-            keepdim,
-            index: saved,
-        })?;
+        let name = if is_max { "MaxBackward" } else { "MinBackward" };
+        let v = if scalar {
+            self.record(name, &[a], values, || Op::Reshape { shape: vec![] })?
+        } else {
+            self.record(name, &[a], values, move || Op::ExtremumDim { shape, dim, keepdim, index: saved })?
+        };
         Ok((v, self.insert(index)))
     }
 
@@ -325,5 +333,29 @@ mod tests {
         assert_eq!(back.f32s("t").unwrap(), &[12.0, 12.0]);
         let v = var_values("t", &x, &[1], 1.0, false).unwrap();
         assert_eq!(v.f32s("t").unwrap(), &[4.0, 4.0]);
+    }
+
+    #[test]
+    fn reductions_over_dim_0_of_a_0d_tensor_reduce_nothing() {
+        let mut c = Context::new();
+        let x = c.full(&[], 3.0, DType::F32).unwrap();
+        for mean in [false, true] {
+            let s = c.sum(x, &[-1], true, mean).unwrap();
+            assert_eq!(c.get("t", s).unwrap().f32s("t").unwrap(), &[3.0]);
+        }
+        let v = c.var(x, &[0], 0.0, false).unwrap();
+        assert_eq!(c.get("t", v).unwrap().f32s("t").unwrap(), &[0.0]);
+    }
+
+    #[test]
+    fn max_over_dim_0_of_a_0d_tensor_stays_0d_in_value_and_gradient() {
+        let mut c = Context::new();
+        let x = c.full(&[], 2.0, DType::F32).unwrap();
+        c.set_requires_grad(x, true).unwrap();
+        let (v, _) = c.extremum_dim(x, 0, true, true).unwrap();
+        assert_eq!(c.get("t", v).unwrap().shape, Vec::<usize>::new());
+        c.backward(v, None, false).unwrap();
+        let g = c.grad(x).unwrap().unwrap();
+        assert_eq!(c.get("t", g).unwrap().shape, Vec::<usize>::new());
     }
 }

@@ -1,0 +1,73 @@
+// Saving and loading safetensors files by path, in Node.js (and Deno or Bun). The file
+// system module is imported on first use, so this module still loads in a browser
+// bundle; there the helpers throw and point to save()/load() on bytes.
+
+import { FerrogradError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { load, save } from './safetensors.js';
+
+/** The part of `node:fs/promises` used here. */
+interface FsPromises {
+  readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
+}
+
+function isFs(m: unknown): m is FsPromises {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    'readFile' in m &&
+    typeof m.readFile === 'function' &&
+    'writeFile' in m &&
+    typeof m.writeFile === 'function'
+  );
+}
+
+// A variable, not a literal, so that bundlers leave the import alone.
+const FS_MODULE = 'node:fs/promises';
+let fsPromise: Promise<FsPromises | null> | undefined;
+
+async function fs(op: string): Promise<FsPromises> {
+  fsPromise ??= import(/* @vite-ignore */ /* webpackIgnore: true */ FS_MODULE).then(
+    (m: unknown) => (isFs(m) ? m : null),
+    () => null,
+  );
+  const mod = await fsPromise;
+  if (mod === null) {
+    throw new FerrogradError(
+      'usage',
+      `${op}: needs a file system (node:fs/promises), which this environment lacks; ` +
+        'in a browser use save() and load() on bytes (from fetch(), a File, or IndexedDB)',
+    );
+  }
+  return mod;
+}
+
+/**
+ * Writes tensors (and optional string metadata) to a safetensors file at `path`.
+ * Node.js only; errors of the file system (a missing directory, say) are thrown as
+ * Node reports them.
+ *
+ * @example
+ * ```ts
+ * await saveFile('model.safetensors', { '0.weight': w, '0.bias': b }, { format: 'pt' });
+ * ```
+ */
+export async function saveFile(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  const bytes = save(tensors, metadata);
+  await (await fs('saveFile')).writeFile(path, bytes);
+}
+
+/**
+ * Reads a safetensors file at `path` into a dict of tensors, checked as `load` does.
+ * Node.js only.
+ *
+ * @example
+ * ```ts
+ * const state = await loadFile('model.safetensors');
+ * ```
+ */
+export async function loadFile(path: string): Promise<Record<string, Tensor>> {
+  const bytes = await (await fs('loadFile')).readFile(path);
+  return load(bytes);
+}

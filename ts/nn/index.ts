@@ -1,0 +1,14 @@
+// The nn namespace.
+
+export { Module, type LoadStateDictOptions, type IncompatibleKeys } from './module.js';
+export { Parameter } from './parameter.js';
+export { Linear, Identity, Flatten, type LinearOptions } from './linear.js';
+export { Sequential, ModuleList, ModuleDict } from './container.js';
+export {
+  BinaryStep, Sigmoid, Tanh, ArcTan, ReLU, LeakyReLU, PReLU, ELU, Softplus, GELU, Softmax, LogSoftmax,
+  type PReLUOptions, type SoftplusOptions,
+} from './activation.js';
+export { Dropout } from './dropout.js';
+export { MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, HingeLoss, PerceptronLoss, CrossEntropyLoss, NLLLoss, KLDivLoss } from './loss.js';
+export * as init from './init.js';
+export * as utils from './utils.js';

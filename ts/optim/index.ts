@@ -1,0 +1,10 @@
+// The optim namespace.
+
+export { Optimizer, type ParamGroup, type Params, type ParamState, type OptimizerStateDict } from './optimizer.js';
+export { SGD, type SGDOptions } from './sgd.js';
+export { Adam, AdamW, type AdamOptions } from './adam.js';
+export { RMSprop, Adagrad, type RMSpropOptions, type AdagradOptions } from './rmsprop.js';
+export {
+  LRScheduler, StepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, ReduceLROnPlateau,
+  type ReduceLROnPlateauOptions, type SchedulableOptimizer,
+} from './lr-scheduler.js';
