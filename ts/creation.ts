@@ -66,7 +66,7 @@ function flatten(data: NestedArray): { shape: number[]; values: number[]; allInt
 export function tensor(data: NestedArray | Float32Array | Int32Array | readonly number[], options: TensorDataOptions = {}): Tensor {
   if (data instanceof Float32Array || data instanceof Int32Array) {
     const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
-    return finish(fromFlat(Array.from(data), options.shape ?? [data.length], dtype, data), options);
+    return finish(fromFlat(data, options.shape ?? [data.length], dtype), options);
   }
   const { shape, values, allInts } = flatten(data as NestedArray);
   const dtype = options.dtype ?? (allInts ? 'int32' : 'float32');
@@ -77,7 +77,8 @@ export function tensor(data: NestedArray | Float32Array | Int32Array | readonly 
   return finish(fromFlat(values, shape, dtype), options);
 }
 
-function fromFlat(values: number[], shape: number[], dtype: DType, typed?: Float32Array | Int32Array): Tensor {
+/** A tensor from flat values; typed arrays of the right type are copied once, straight into wasm memory. */
+function fromFlat(values: readonly number[] | Float32Array | Int32Array, shape: number[], dtype: DType): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) {
     throw new FerrogradError('value', `tensor: shape [${shape.join(', ')}] must hold non-negative integers`);
@@ -85,8 +86,8 @@ function fromFlat(values: number[], shape: number[], dtype: DType, typed?: Float
   if (n !== values.length) {
     throw new FerrogradError('shape', `tensor: ${values.length} values cannot fill shape [${shape.join(', ')}] (${n} elements)`);
   }
-  if (typed !== undefined && (dtype === 'int32') === typed instanceof Int32Array) return fromTyped(typed, shape);
-  return fromTyped(dtype === 'int32' ? Int32Array.from(values, (v) => Math.trunc(v)) : Float32Array.from(values), shape);
+  if (dtype === 'int32') return fromTyped(values instanceof Int32Array ? values : Int32Array.from(values, (v) => Math.trunc(v)), shape);
+  return fromTyped(values instanceof Float32Array ? values : Float32Array.from(values), shape);
 }
 
 /**
@@ -99,8 +100,7 @@ function fromFlat(values: number[], shape: number[], dtype: DType, typed?: Float
  */
 export function fromArray(data: readonly number[] | Float32Array | Int32Array, shape?: number[], options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? (data instanceof Int32Array ? 'int32' : 'float32');
-  const typed = data instanceof Float32Array || data instanceof Int32Array ? data : undefined;
-  return finish(fromFlat(Array.from(data), shape ?? [data.length], dtype, typed), options);
+  return finish(fromFlat(data, shape ?? [data.length], dtype), options);
 }
 
 function filled(shape: number[], value: number, o: TensorOptions): Tensor {

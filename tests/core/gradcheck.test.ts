@@ -48,6 +48,19 @@ describe('gradcheck: elementwise binary ops with broadcasting', () => {
   cases(list);
 });
 
+describe('gradcheck: float32 with int32 operands (promotion)', () => {
+  const k = (): Tensor => int([2, -1, 3], [3]);
+  cases([
+    ['add int32', () => void gradcheck((a) => a.add(k()), [rnd([2, 3])])],
+    ['mul by int32', () => void gradcheck((a) => a.mul(k()), [rnd([2, 3])])],
+    ['int32 divided by float', () => void gradcheck((a) => k().div(a), [rnd([2, 3], 0.5, 2)])],
+    ['pow with an int32 exponent', () => void gradcheck((a) => a.pow(k()), [rnd([2, 3], 0.5, 2)])],
+    ['where with an int32 other', () => void gradcheck((a) => where(int([1, 0, 1], [3]), a, k()), [rnd([2, 3])])],
+    ['cat with an int32 tensor', () => void gradcheck((a) => cat([a, k().reshape(1, 3)], 0), [rnd([2, 3])])],
+    ['matmul after .float()', () => void gradcheck((a) => k().float().matmul(a), [rnd([3, 2])])],
+  ]);
+});
+
 describe('gradcheck: elementwise unary ops', () => {
   cases([
     ['pow with a scalar exponent 2.5', () => void gradcheck((x) => x.pow(2.5), [rnd([2, 3], 0.2, 2)])],
@@ -339,9 +352,11 @@ describe('autograd semantics', () => {
     p.sum().backward();
     expect(p.grad?.toArray()).toEqual([2, 3, 4]);
     p.grad = null;
-    expect(p.grad).toBeNull();
+    // Read through a function: TypeScript would narrow p.grad to null after the assignment.
+    const gradOf = (t: Tensor): Tensor | null => t.grad;
+    expect(gradOf(p)).toBeNull();
     p.sum().backward();
-    expect(p.grad?.toArray()).toEqual([1, 1, 1]);
+    expect(gradOf(p)?.toArray()).toEqual([1, 1, 1]);
   }));
 
   it('zeroes a gradient in place (as optimizers do)', () => tidy(() => {
