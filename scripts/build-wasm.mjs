@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, copyFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { findToolchain, findWasmOpt } from './toolchain.mjs';
+import './embed-data.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const built = `${root}target/wasm32-unknown-unknown/release/ferrograd_wasm.wasm`;

@@ -16,3 +16,5 @@ export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
 export * as models from './models/index.js';
 export { save, load, loadMetadata } from './io/safetensors.js';
 export { saveFile, loadFile } from './io/file.js';
+export * as data from './data/index.js';
+export * as datasets from './datasets/index.js';

@@ -74,6 +74,30 @@ function collect(value: unknown, into: Set<Tracked>, seen: Set<unknown>): void {
   else if (Object.getPrototypeOf(value) === Object.prototype) for (const v of Object.values(value)) collect(v, into, seen);
 }
 
+/** A scope opened by `openScope`, to be ended by `closeScope`. */
+export interface ScopeHandle {
+  readonly name: string;
+}
+
+/**
+ * Opens a scope that stays open until `closeScope`, for code shaped like a loop
+ * rather than a callback (each DataLoader iteration is one).
+ */
+export function openScope(name: string): ScopeHandle {
+  const scope: Scope = { name, owned: new Set() };
+  scopes.push(scope);
+  return scope;
+}
+
+/** Ends a scope from `openScope`, freeing what it owns except what `result` holds. */
+export function closeScope(handle: ScopeHandle, result?: unknown): void {
+  const scope = scopes.find((s) => s === handle);
+  if (scope === undefined) return;
+  const survivors = new Set<Tracked>();
+  collect(result, survivors, new Set());
+  endScope(scope, survivors);
+}
+
 /** Opens a scope, runs `fn`, and frees what the scope owns except the result. */
 export function withScope<T>(name: string, fn: () => T): T {
   const scope: Scope = { name, owned: new Set() };

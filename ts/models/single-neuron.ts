@@ -75,7 +75,7 @@ export abstract class SingleNeuron extends Module {
     }
     const labels = Array.from(y.data());
     for (let e = 0; e < (options.epochs ?? 1); e++) {
-      const order = options.shuffle ? Array.from(tidy(() => randperm(labels.length)).data()) : labels.map((_, i) => i);
+      const order = options.shuffle ? tidy(() => Array.from(randperm(labels.length).data())) : labels.map((_, i) => i);
       for (const i of order) tidy(() => this.step(X.select(0, i), labels[i]));
     }
     return this;
