@@ -2,8 +2,10 @@
 
 import { FerrogradError } from './errors.js';
 import { Tensor, where } from './tensor.js';
-import { rand, zerosLike } from './creation.js';
+import { rand, zerosLike, full, cat } from './creation.js';
 import * as ops from './wasm/ops.js';
+
+export * from './functional-conv.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -39,6 +41,30 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (p === 1) return x.mul(zerosLike(x, { dtype: 'float32' }));
   const keepMask = rand(x.shape).ge(p);
   return x.mul(keepMask.float().mul(1 / (1 - p)));
+}
+
+/**
+ * Constant padding of the last dims: `pad` lists (before, after) pairs starting from
+ * the last dim, as PyTorch's `F.pad`. Differentiable.
+ *
+ * @example
+ * ```ts
+ * F.pad(images, [1, 1, 1, 1]); // [N, C, 8, 8] → [N, C, 10, 10]
+ * ```
+ */
+export function pad(x: Tensor, pad: number[], value = 0): Tensor {
+  if (pad.length % 2 !== 0 || pad.length / 2 > x.ndim || pad.some((p) => !Number.isInteger(p) || p < 0)) {
+    throw new FerrogradError('value', `pad: expected non-negative integer (before, after) pairs for at most ${x.ndim} dims, got [${pad.join(', ')}]`);
+  }
+  let y = x;
+  for (let k = 0; k < pad.length / 2; k++) {
+    const dim = x.ndim - 1 - k;
+    const [before, after] = [pad[2 * k], pad[2 * k + 1]];
+    if (before === 0 && after === 0) continue;
+    const side = (n: number): Tensor => full(y.shape.map((d, i) => (i === dim ? n : d)), value, { dtype: x.dtype });
+    y = cat([...(before ? [side(before)] : []), y, ...(after ? [side(after)] : [])], dim);
+  }
+  return y;
 }
 
 /** x·Wᵀ + b with W of shape [out, in]. */
@@ -103,9 +129,14 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options: Weigh
       `binary_cross_entropy: all elements of input should be between 0 and 1 (got values in [${lo}, ${hi}]); use BCEWithLogitsLoss for logits`,
     );
   }
-  const logP = input.log().clamp(-100);
-  const log1mP = input.rsub(1).log().clamp(-100);
-  let loss = target.mul(logP).add(target.rsub(1).mul(log1mP)).neg();
+  // The value from the clamped logs; the input gradient is PyTorch's
+  // (p − y) / max(p·(1 − p), 1e-12), attached by a zero-valued term, because the chain
+  // rule through the logs gives 0·∞ = NaN at p = 0 or 1 (a saturated sigmoid).
+  const p = input.detach();
+  const logP = p.log().clamp(-100);
+  const log1mP = p.rsub(1).log().clamp(-100);
+  const dInput = p.sub(target.detach()).div(p.mul(p.rsub(1)).clamp(1e-12));
+  let loss = target.mul(logP).add(target.rsub(1).mul(log1mP)).neg().add(input.sub(p).mul(dInput));
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binary_cross_entropy', loss, options.reduction ?? 'mean');
 }

@@ -1,21 +1,16 @@
-// Reading a data file by path (Node) or URL (browsers and Node), and saving a
-// download next to the others. node: modules load lazily so browser bundles work.
+// Reading a data file by path (Node) or URL (browsers, and Node for http URLs), and
+// saving a download next to the others.
 
 import { FerrogradError } from '../errors.js';
+import { fs } from '../io/node-fs.js';
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const name = 'node:fs/promises';
-  return import(/* @vite-ignore */ name);
-}
+const isUrl = (s: string): boolean => /^(https?|blob|data):/.test(s) || typeof document !== 'undefined';
 
 /** The bytes at `location`, or null when it does not exist. */
 export async function readBytes(location: string): Promise<Uint8Array | null> {
-  if (isNode && !/^https?:/.test(location)) {
-    const fs = await nodeFs();
+  if (!isUrl(location)) {
     try {
-      return new Uint8Array(await fs.readFile(location));
+      return new Uint8Array(await (await fs('readBytes')).readFile(location));
     } catch (e) {
       if (e instanceof Error && 'code' in e && e.code === 'ENOENT') return null;
       throw e;
@@ -27,13 +22,13 @@ export async function readBytes(location: string): Promise<Uint8Array | null> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Saves downloaded bytes to `path` (Node only; browsers keep them in memory). */
+/** Saves downloaded bytes to `path`; where there is no file system they stay in memory only. */
 export async function writeBytes(path: string, bytes: Uint8Array): Promise<void> {
-  if (!isNode) return;
-  const fs = await nodeFs();
+  if (isUrl(path)) return;
+  const f = await fs('download');
   const dir = path.slice(0, path.lastIndexOf('/'));
-  if (dir) await fs.mkdir(dir, { recursive: true });
-  await fs.writeFile(path, bytes);
+  if (dir) await f.mkdir(dir, { recursive: true });
+  await f.writeFile(path, bytes);
 }
 
 export function joinPath(root: string, name: string): string {

@@ -5,43 +5,7 @@
 import { FerrogradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { load, save } from './safetensors.js';
-
-/** The part of `node:fs/promises` used here. */
-interface FsPromises {
-  readFile(path: string): Promise<Uint8Array>;
-  writeFile(path: string, data: Uint8Array): Promise<void>;
-}
-
-function isFs(m: unknown): m is FsPromises {
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    'readFile' in m &&
-    typeof m.readFile === 'function' &&
-    'writeFile' in m &&
-    typeof m.writeFile === 'function'
-  );
-}
-
-// A variable, not a literal, so that bundlers leave the import alone.
-const FS_MODULE = 'node:fs/promises';
-let fsPromise: Promise<FsPromises | null> | undefined;
-
-async function fs(op: string): Promise<FsPromises> {
-  fsPromise ??= import(/* @vite-ignore */ /* webpackIgnore: true */ FS_MODULE).then(
-    (m: unknown) => (isFs(m) ? m : null),
-    () => null,
-  );
-  const mod = await fsPromise;
-  if (mod === null) {
-    throw new FerrogradError(
-      'usage',
-      `${op}: needs a file system (node:fs/promises), which this environment lacks; ` +
-        'in a browser use save() and load() on bytes (from fetch(), a File, or IndexedDB)',
-    );
-  }
-  return mod;
-}
+import { fs } from './node-fs.js';
 
 /**
  * Writes tensors (and optional string metadata) to a safetensors file at `path`.
