@@ -41,6 +41,10 @@ export function calculateFanInAndFanOut(t: Tensor): [number, number] {
 }
 
 function fill(t: Tensor, make: () => number): Tensor {
+  if (t.dtype !== 'float32') {
+    // Copying random floats into an int32 tensor would truncate them (to all zeros for a small bound).
+    throw new FerrogradError('dtype', `init: random initialisation needs a float32 tensor, got ${t.dtype}; call .float() first`);
+  }
   noGrad(() => t.copy_(new Tensor(make())));
   return t;
 }

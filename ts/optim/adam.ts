@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
 import * as ops from '../wasm/ops.js';
-import { Optimizer, checkRange, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { Optimizer, checkRange, definedOptions, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -48,7 +48,7 @@ function validateAdam(g: Required<AdamOptions>): void {
  */
 export class Adam extends Optimizer<AdamOptions> {
   constructor(params: Params<AdamOptions>, options: AdamOptions = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options });
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...definedOptions(options) });
   }
   protected validate(g: Required<AdamOptions>): void {
     validateAdam(g);
@@ -61,7 +61,7 @@ export class Adam extends Optimizer<AdamOptions> {
 /** Adam with decoupled weight decay (default 0.01). @example `new optim.AdamW(model.parameters(), { lr: 1e-3 })` */
 export class AdamW extends Optimizer<AdamOptions> {
   constructor(params: Params<AdamOptions>, options: AdamOptions = {}) {
-    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...options });
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, ...definedOptions(options) });
   }
   protected validate(g: Required<AdamOptions>): void {
     validateAdam(g);

@@ -19,6 +19,13 @@ export interface OptimizerStateDict<O> {
   paramGroups: (Omit<ParamGroup<O>, 'params'> & { params: number[] })[];
 }
 
+/** `o` without its undefined entries, so that `{ momentum: undefined }` keeps the default. */
+export function definedOptions<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 export function checkRange(ok: boolean, what: string, value: number): void {
   if (!ok) throw new RangeError(`Invalid ${what}: ${value}`);
 }
@@ -54,7 +61,7 @@ export abstract class Optimizer<O extends { lr?: number }> {
         throw new FerrogradError('value', `${this.constructor.name}: some parameters appear in more than one parameter group`);
       }
     }
-    const full = { ...this.defaults, ...group, params } as ParamGroup<O>;
+    const full = { ...this.defaults, ...definedOptions(group), params } as ParamGroup<O>;
     this.validate(full);
     this.paramGroups.push(full);
   }

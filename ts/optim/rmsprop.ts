@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor.js';
 import { zerosLike, fullLike } from '../creation.js';
 import * as ops from '../wasm/ops.js';
-import { Optimizer, checkRange, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { Optimizer, checkRange, definedOptions, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 export interface RMSpropOptions {
   lr?: number;
@@ -18,7 +18,7 @@ export interface RMSpropOptions {
 /** RMSprop. @example `new optim.RMSprop(model.parameters(), { lr: 0.01 })` */
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: Params<RMSpropOptions>, options: RMSpropOptions = {}) {
-    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...options });
+    super(params, { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, ...definedOptions(options) });
   }
   protected validate(g: Required<RMSpropOptions>): void {
     checkRange(g.lr >= 0, 'learning rate', g.lr);
@@ -54,7 +54,7 @@ export interface AdagradOptions {
 /** Adagrad. @example `new optim.Adagrad(model.parameters(), { lr: 0.1 })` */
 export class Adagrad extends Optimizer<AdagradOptions> {
   constructor(params: Params<AdagradOptions>, options: AdagradOptions = {}) {
-    super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...options });
+    super(params, { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, ...definedOptions(options) });
   }
   protected validate(g: Required<AdagradOptions>): void {
     checkRange(g.lr >= 0, 'learning rate', g.lr);

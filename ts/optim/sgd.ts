@@ -3,7 +3,7 @@
 import { Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
 import * as ops from '../wasm/ops.js';
-import { Optimizer, checkRange, type ParamGroup, type ParamState, type Params } from './optimizer.js';
+import { Optimizer, checkRange, definedOptions, type ParamGroup, type ParamState, type Params } from './optimizer.js';
 
 export interface SGDOptions {
   lr?: number;
@@ -25,7 +25,7 @@ export interface SGDOptions {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, options: SGDOptions = {}) {
-    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options });
+    super(params, { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...definedOptions(options) });
   }
   protected validate(g: Required<SGDOptions>): void {
     checkRange(g.lr >= 0, 'learning rate', g.lr);
