@@ -69,8 +69,7 @@ export function pad(x: Tensor, pad: number[], value = 0): Tensor {
 
 /** x·Wᵀ + b with W of shape [out, in]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const y = x.matmul(weight.t());
-  return bias ? y.add(bias) : y;
+  return new Tensor(ops.linear(x.id, weight.id, bias ? bias.id : null));
 }
 
 // ---- losses ----

@@ -8,7 +8,10 @@ export {
   BinaryStep, Sigmoid, Tanh, ArcTan, ReLU, LeakyReLU, PReLU, ELU, Softplus, GELU, Softmax, LogSoftmax,
   type PReLUOptions, type SoftplusOptions,
 } from './activation.js';
-export { Dropout } from './dropout.js';
+export { Dropout, Dropout2d } from './dropout.js';
 export { MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, HingeLoss, PerceptronLoss, CrossEntropyLoss, NLLLoss, KLDivLoss } from './loss.js';
+export { Conv2d, type Conv2dOptions } from './conv.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
+export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
 export * as init from './init.js';
 export * as utils from './utils.js';

@@ -40,6 +40,7 @@ interface Exports {
   fg_var(id: number, ndims: number, correction: number, keepdim: number): number;
   fg_softmax(id: number, dim: number, log: number): number;
   fg_matmul(a: number, b: number): number;
+  fg_linear(x: number, w: number, b: number): number;
   fg_reshape(id: number, ndim: number): number;
   fg_permute(id: number, ndim: number): number;
   fg_transpose(id: number, d0: number, d1: number): number;
@@ -62,6 +63,10 @@ interface Exports {
   fg_cross_entropy(x: number, target: number, weight: number, ignoreIndex: number, labelSmoothing: number): number;
   fg_bce_with_logits(x: number, target: number, posWeight: number): number;
   fg_optimizer_step(kind: number, param: number, grad: number, nstate: number): number;
+  fg_conv2d(x: number, weight: number, bias: number, nargs: number): number;
+  fg_pool2d(kind: number, x: number, nargs: number): number;
+  fg_adaptive_avg_pool2d(x: number, oh: number, ow: number): number;
+  fg_rnn(mode: number, x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, reverse: number, nlengths: number): number;
 }
 
 function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -76,10 +81,12 @@ const FUNCTIONS = [
   'fg_info', 'fg_data', 'fg_memory', 'fg_clear_pool', 'fg_full', 'fg_arange', 'fg_linspace', 'fg_eye',
   'fg_manual_seed', 'fg_rand', 'fg_randn', 'fg_randint', 'fg_randperm', 'fg_cast', 'fg_unary', 'fg_binary',
   'fg_where', 'fg_masked_fill', 'fg_sum', 'fg_extremum_dim', 'fg_extremum_all', 'fg_arg_extremum', 'fg_var',
-  'fg_softmax', 'fg_matmul', 'fg_reshape', 'fg_permute', 'fg_transpose', 'fg_expand', 'fg_cat', 'fg_stack',
+  'fg_softmax', 'fg_matmul', 'fg_linear', 'fg_reshape', 'fg_permute', 'fg_transpose', 'fg_expand', 'fg_cat', 'fg_stack',
   'fg_narrow', 'fg_select', 'fg_index_select', 'fg_gather', 'fg_set_requires_grad', 'fg_grad', 'fg_set_grad',
   'fg_detach', 'fg_backward', 'fg_set_grad_enabled', 'fg_grad_fn', 'fg_inplace', 'fg_fill', 'fg_cross_entropy',
   'fg_bce_with_logits', 'fg_optimizer_step',
+  'fg_conv2d', 'fg_pool2d', 'fg_adaptive_avg_pool2d',
+  'fg_rnn',
 ] as const satisfies readonly Exclude<keyof Exports, 'memory'>[];
 
 /** Checks that the instance exports everything `Exports` declares. */

@@ -71,6 +71,7 @@ export function softmax(id: number, dim: number, log: boolean): number {
   return check(raw.fg_softmax(id, dim, +log));
 }
 export const matmul = (a: number, b: number): number => check(raw.fg_matmul(a, b));
+export const linear = (x: number, w: number, b: number | null): number => check(raw.fg_linear(x, w, b ?? 0));
 
 export const reshape = (id: number, shape: readonly number[]): number => check(raw.fg_reshape(id, stageInts('reshape', 'sizes', shape)));
 export const permute = (id: number, dims: readonly number[]): number => check(raw.fg_permute(id, stageInts('permute', 'dims', dims)));
@@ -134,4 +135,60 @@ export function optimizerStep(kind: keyof typeof OPTIMIZER, param: number, grad:
   args.set(state);
   args.set(hyper, state.length);
   check(raw.fg_optimizer_step(OPTIMIZER[kind], param, grad, state.length));
+}
+
+// ---- convolution and pooling ----
+
+/** conv2d with explicit per-side padding `[top, bottom, left, right]`. */
+export function conv2d(
+  x: number, weight: number, bias: number | null,
+  stride: readonly [number, number], padding: readonly [number, number, number, number], dilation: readonly [number, number], groups: number,
+): number {
+  const n = stageInts('conv2d', 'stride, padding, dilation and groups', [...stride, ...padding, ...dilation, groups]);
+  return check(raw.fg_conv2d(x, weight, bias ?? 0, n));
+}
+
+/** Parameters of max and average pooling, as crates/core's `Pool2dParams`. */
+export interface Pool2dArgs {
+  kernel: readonly [number, number];
+  stride: readonly [number, number];
+  padding: readonly [number, number];
+  dilation: readonly [number, number];
+  ceilMode: boolean;
+  countIncludePad: boolean;
+}
+
+function stagePool(op: string, a: Pool2dArgs): number {
+  return stageInts(op, 'kernel size, stride, padding and dilation', [
+    ...a.kernel, ...a.stride, ...a.padding, ...a.dilation, +a.ceilMode, +a.countIncludePad,
+  ]);
+}
+
+/** [values, int32 indices into each H·W plane]. */
+export function maxPool2d(x: number, a: Pool2dArgs): [number, number] {
+  const values = check(raw.fg_pool2d(0, x, stagePool('max_pool2d', a)));
+  return [values, outValue(0)];
+}
+export const avgPool2d = (x: number, a: Pool2dArgs): number => check(raw.fg_pool2d(1, x, stagePool('avg_pool2d', a)));
+export function adaptiveAvgPool2d(x: number, oh: number, ow: number): number {
+  assertInts('adaptive_avg_pool2d', 'output size', [oh, ow]);
+  return check(raw.fg_adaptive_avg_pool2d(x, oh, ow));
+}
+
+// ---- recurrent layers ----
+
+/** Codes of crates/core's `RnnMode`. */
+export const RNN_MODE = { tanh: 0, relu: 1, lstm: 2, gru: 3 } as const;
+export type RnnModeName = keyof typeof RNN_MODE;
+
+/**
+ * One fused layer-direction over a time-major `[T, B, I]` input; returns the packed
+ * `[T + S, B, H]` output (per-step outputs, then hN, then cN for LSTM).
+ */
+export function rnn(
+  mode: RnnModeName, x: number, h0: number, c0: number | null, wIh: number, wHh: number,
+  bias: readonly [number, number] | null, reverse: boolean, lengths: readonly number[] | null,
+): number {
+  const n = lengths === null ? -1 : stageInts(mode, 'lengths', lengths);
+  return check(raw.fg_rnn(RNN_MODE[mode], x, h0, c0 ?? 0, wIh, wHh, bias ? bias[0] : 0, bias ? bias[1] : 0, +reverse, n));
 }

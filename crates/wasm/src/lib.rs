@@ -334,6 +334,12 @@ pub extern "C" fn fg_matmul(a: u32, b: u32) -> i32 {
     id(ctx().matmul(a, b))
 }
 
+/// x·Wᵀ + b; bias 0 = none.
+#[no_mangle]
+pub extern "C" fn fg_linear(x: u32, w: u32, b: u32) -> i32 {
+    id(ctx().linear(x, w, if b == 0 { None } else { Some(b) }))
+}
+
 // ---- shape ----
 
 #[no_mangle]
@@ -512,5 +518,70 @@ pub extern "C" fn fg_optimizer_step(kind: u32, param: u32, grad: u32, nstate: u3
             _ => Update::Adagrad { clr: h[0], eps: h[1], weight_decay: h[2], maximize: h[3] != 0.0 },
         };
         ctx().optimizer_step(u, param, grad, &st)
+    })())
+}
+
+// ---- convolution and pooling ----
+
+/// args = [stride h, stride w, pad top, pad bottom, pad left, pad right, dilation h,
+/// dilation w, groups]; bias 0 = none.
+#[no_mangle]
+pub extern "C" fn fg_conv2d(x: u32, weight: u32, bias: u32, nargs: u32) -> i32 {
+    id((|| {
+        let p = ferrograd_core::ops::conv::Conv2dParams::from_ints("conv2d", &ints(nargs)?)?;
+        ctx().conv2d(x, weight, if bias == 0 { None } else { Some(bias) }, p)
+    })())
+}
+
+/// args = [kH, kW, sH, sW, padH, padW, dilationH, dilationW, ceil_mode, count_include_pad];
+/// kind 0 max (indices id to out[0]), 1 average.
+#[no_mangle]
+pub extern "C" fn fg_pool2d(kind: u32, x: u32, nargs: u32) -> i32 {
+    let op = if kind == 0 { "max_pool2d" } else { "avg_pool2d" };
+    let p = match ints(nargs).and_then(|v| ferrograd_core::ops::pool::Pool2dParams::from_ints(op, &v)) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    match kind {
+        0 => match ctx().max_pool2d(x, p) {
+            Ok((v, i)) => {
+                state().out[0] = i as f64;
+                v as i32
+            }
+            Err(e) => fail(e),
+        },
+        1 => id(ctx().avg_pool2d(x, p)),
+        _ => fail(Error::value("pool2d", format!("unknown pooling kind {}", kind))),
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn fg_adaptive_avg_pool2d(x: u32, oh: f64, ow: f64) -> i32 {
+    id(ctx().adaptive_avg_pool2d(x, &[oh as i64, ow as i64]))
+}
+
+/// One recurrent layer-direction (mode 0 tanh, 1 relu, 2 LSTM, 3 GRU) over a time-major
+/// sequence; c0 and the biases are 0 when absent. `nlengths` < 0 means no lengths; otherwise
+/// args holds that many per-batch lengths. Returns the packed `[T + S, B, H]` output.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn fg_rnn(mode: u32, x: u32, h0: u32, c0: u32, w_ih: u32, w_hh: u32, b_ih: u32, b_hh: u32, reverse: u32, nlengths: i32) -> i32 {
+    use ferrograd_core::ops::rnn::RnnMode;
+    id((|| {
+        let mode = RnnMode::from_code("rnn", mode)?;
+        let lengths = if nlengths < 0 {
+            None
+        } else {
+            let l = ints(nlengths as u32)?;
+            if let Some(bad) = l.iter().find(|&&v| v < 0) {
+                return Err(Error::value(mode.name(), format!("lengths must be non-negative, got {}", bad)));
+            }
+            Some(l.into_iter().map(|v| v as usize).collect())
+        };
+        let bias = match (b_ih, b_hh) {
+            (0, 0) => None,
+            (a, b) => Some((a, b)),
+        };
+        ctx().rnn(mode, x, h0, if c0 == 0 { None } else { Some(c0) }, w_ih, w_hh, bias, reverse != 0, lengths)
     })())
 }

@@ -2,6 +2,9 @@
 //! `simd/`, the only module allowed `unsafe`, compiled for wasm32 with simd128.
 
 pub mod gemm;
+pub mod im2col;
+pub mod pool;
+pub mod rnn;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub mod simd;

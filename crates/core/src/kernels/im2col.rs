@@ -1,0 +1,159 @@
+//! im2col / col2im for one image plane stack: they turn a 2-D convolution into one GEMM
+//! (`weight [O, C·kh·kw] · col [C·kh·kw, oh·ow]`) and its input gradient back into an image.
+//! Plain slice loops, no allocation; the caller owns `col` and reuses it across samples.
+
+/// The sweep of a kh×kw window (with stride, dilation and top/left padding) that produces an
+/// oh×ow output. Bottom/right padding only shows up in `oh`/`ow`: positions past the input
+/// read zeros either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub kh: usize,
+    pub kw: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub pt: usize,
+    pub pl: usize,
+    pub dh: usize,
+    pub dw: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+fn ceil_div(a: usize, b: usize) -> usize {
+    (a + b - 1) / b
+}
+
+/// Output columns `[lo, hi)` whose input column `ox·sw + off − pl` lies inside `0..w`; the
+/// columns outside read padding. Computed once per kernel column instead of tested per pixel.
+fn valid_cols(w: usize, win: &Window, off: usize) -> (usize, usize) {
+    let lo = if off >= win.pl { 0 } else { ceil_div(win.pl - off, win.sw) }.min(win.ow);
+    let hi = if w + win.pl > off { ceil_div(w + win.pl - off, win.sw) } else { 0 }.min(win.ow).max(lo);
+    (lo, hi)
+}
+
+/// `col[(ci·kh + i)·kw + j][oy·ow + ox] = x[ci][oy·sh + i·dh − pt][ox·sw + j·dw − pl]`, zero where
+/// that falls in the padding. `x` is `[c, h, w]`, `col` is `[c·kh·kw, oh·ow]`.
+pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [f32]) {
+    let p = win.oh * win.ow;
+    let mut row = 0;
+    for ci in 0..c {
+        let plane = &x[ci * h * w..(ci + 1) * h * w];
+        for i in 0..win.kh {
+            for j in 0..win.kw {
+                let off = j * win.dw;
+                let (lo, hi) = valid_cols(w, win, off);
+                let dst_row = &mut col[row * p..(row + 1) * p];
+                for oy in 0..win.oh {
+                    let dst = &mut dst_row[oy * win.ow..(oy + 1) * win.ow];
+                    let y = oy * win.sh + i * win.dh;
+                    if y < win.pt || y - win.pt >= h {
+                        dst.fill(0.0);
+                        continue;
+                    }
+                    let src = &plane[(y - win.pt) * w..(y - win.pt + 1) * w];
+                    dst[..lo].fill(0.0);
+                    dst[hi..].fill(0.0);
+                    if win.sw == 1 {
+                        let s0 = lo + off - win.pl;
+                        dst[lo..hi].copy_from_slice(&src[s0..s0 + hi - lo]);
+                    } else {
+                        for (ox, d) in dst[lo..hi].iter_mut().enumerate() {
+                            *d = src[(lo + ox) * win.sw + off - win.pl];
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read
+/// from (padding entries are dropped). `dx` is `[c, h, w]` and is accumulated into.
+pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32]) {
+    let p = win.oh * win.ow;
+    let mut row = 0;
+    for ci in 0..c {
+        let plane = &mut dx[ci * h * w..(ci + 1) * h * w];
+        for i in 0..win.kh {
+            for j in 0..win.kw {
+                let off = j * win.dw;
+                let (lo, hi) = valid_cols(w, win, off);
+                let src_row = &col[row * p..(row + 1) * p];
+                for oy in 0..win.oh {
+                    let y = oy * win.sh + i * win.dh;
+                    if y < win.pt || y - win.pt >= h {
+                        continue;
+                    }
+                    let src = &src_row[oy * win.ow..(oy + 1) * win.ow];
+                    let dst = &mut plane[(y - win.pt) * w..(y - win.pt + 1) * w];
+                    if win.sw == 1 {
+                        let d0 = lo + off - win.pl;
+                        for (d, s) in dst[d0..d0 + hi - lo].iter_mut().zip(&src[lo..hi]) {
+                            *d += s;
+                        }
+                    } else {
+                        for ox in lo..hi {
+                            dst[ox * win.sw + off - win.pl] += src[ox];
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window) -> Vec<f32> {
+        let p = win.oh * win.ow;
+        let mut col = vec![0.0; c * win.kh * win.kw * p];
+        for ci in 0..c {
+            for i in 0..win.kh {
+                for j in 0..win.kw {
+                    let row = (ci * win.kh + i) * win.kw + j;
+                    for oy in 0..win.oh {
+                        for ox in 0..win.ow {
+                            let y = (oy * win.sh + i * win.dh) as isize - win.pt as isize;
+                            let xx = (ox * win.sw + j * win.dw) as isize - win.pl as isize;
+                            if y >= 0 && (y as usize) < h && xx >= 0 && (xx as usize) < w {
+                                col[row * p + oy * win.ow + ox] = x[(ci * h + y as usize) * w + xx as usize];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        col
+    }
+
+    #[test]
+    fn im2col_matches_naive_and_col2im_is_its_adjoint() {
+        for &(c, h, w, kh, kw, sh, sw, pt, pl, dh, dw) in &[
+            (2usize, 5usize, 6usize, 3usize, 2usize, 1usize, 1usize, 0usize, 0usize, 1usize, 1usize),
+            (1, 7, 7, 3, 3, 2, 2, 1, 1, 1, 1),
+            (3, 6, 5, 2, 3, 1, 2, 2, 1, 2, 2),
+            (1, 4, 4, 5, 5, 1, 1, 2, 2, 1, 1),
+            (2, 3, 8, 1, 4, 3, 1, 0, 3, 1, 2),
+        ] {
+            // Symmetric padding for the output size, as conv2d does.
+            let oh = (h + 2 * pt - dh * (kh - 1) - 1) / sh + 1;
+            let ow = (w + 2 * pl - dw * (kw - 1) - 1) / sw + 1;
+            let win = Window { kh, kw, sh, sw, pt, pl, dh, dw, oh, ow };
+            let x: Vec<f32> = (0..c * h * w).map(|i| (i as f32 * 0.37).sin()).collect();
+            let mut col = vec![f32::NAN; c * kh * kw * oh * ow];
+            im2col(&x, c, h, w, &win, &mut col);
+            assert_eq!(col, naive_im2col(&x, c, h, w, &win), "{:?}", win);
+            // <im2col(x), y> == <x, col2im(y)> for any y.
+            let y: Vec<f32> = (0..col.len()).map(|i| (i as f32 * 0.11).cos()).collect();
+            let mut dx = vec![0.0; x.len()];
+            col2im(&y, c, h, w, &win, &mut dx);
+            let lhs: f64 = col.iter().zip(&y).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            let rhs: f64 = x.iter().zip(&dx).map(|(a, b)| (*a as f64) * (*b as f64)).sum();
+            assert!((lhs - rhs).abs() < 1e-3, "{} vs {} for {:?}", lhs, rhs, win);
+        }
+    }
+}
