@@ -79,23 +79,45 @@ export interface ScopeHandle {
   readonly name: string;
 }
 
+// Handle → scope while open; a closed handle is absent, which makes closing twice harmless.
+const openScopes = new WeakMap<ScopeHandle, Scope>();
+
 /**
  * Opens a scope that stays open until `closeScope`, for code shaped like a loop
- * rather than a callback (each DataLoader iteration is one).
+ * rather than a callback (each DataLoader iteration is one). Every tensor created
+ * meanwhile is owned by it, unless a scope opened later is on top.
+ *
+ * @example
+ * ```ts
+ * const scope = openScope('step');
+ * try { step(); } finally { closeScope(scope); }
+ * ```
  */
 export function openScope(name: string): ScopeHandle {
   const scope: Scope = { name, owned: new Set() };
+  const handle: ScopeHandle = Object.freeze({ name });
+  openScopes.set(handle, scope);
   scopes.push(scope);
-  return scope;
+  return handle;
 }
 
-/** Ends a scope from `openScope`, freeing what it owns except what `result` holds. */
-export function closeScope(handle: ScopeHandle, result?: unknown): void {
-  const scope = scopes.find((s) => s === handle);
+/**
+ * Ends a scope from `openScope`: frees what it owns except the tensors reachable
+ * from `survivors` (handed to the scope it was opened in) and kept ones.
+ */
+export function closeScope(handle: ScopeHandle, survivors?: unknown): void {
+  const scope = openScopes.get(handle);
   if (scope === undefined) return;
-  const survivors = new Set<Tracked>();
-  collect(result, survivors, new Set());
-  endScope(scope, survivors);
+  openScopes.delete(handle);
+  const keepers = new Set<Tracked>();
+  collect(survivors, keepers, new Set());
+  const i = scopes.lastIndexOf(scope);
+  // Loop-shaped scopes need not nest (two loaders iterated in step, or a loop
+  // resumed inside a tidy), so only this scope leaves the stack: the ones above it
+  // are set aside while endScope pops it, then put back.
+  const above = i >= 0 ? scopes.splice(i + 1) : [];
+  endScope(scope, keepers);
+  scopes.push(...above);
 }
 
 /** Opens a scope, runs `fn`, and frees what the scope owns except the result. */

@@ -1,34 +1,80 @@
-// default_collate: stacks a list of items into a batch, recursing into arrays and
-// plain objects; numbers become an int32 (all integers) or float32 tensor.
+// default_collate: turns a list of items into one batch, recursing into arrays and
+// plain objects, like torch.utils.data.default_collate.
 
 import { FerrogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { stack, tensor } from '../creation.js';
+import { stack, fromArray } from '../creation.js';
 
-export type Collated = Tensor | Collated[] | { [key: string]: Collated };
+/**
+ * The batch `defaultCollate` makes from items of type `T`: tensors and numbers
+ * become tensors with a new leading batch dim, arrays/tuples and plain objects keep
+ * their structure.
+ */
+export type Collated<T> = T extends Tensor | number | boolean
+  ? Tensor
+  : T extends readonly unknown[]
+    ? { -readonly [K in keyof T]: Collated<T[K]> }
+    : T extends object
+      ? { [K in keyof T]: Collated<T[K]> }
+      : unknown;
 
-export function defaultCollate(items: readonly unknown[]): Collated {
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+
+function collate(items: readonly unknown[], path: string): unknown {
   const first = items[0];
-  if (first instanceof Tensor) return stack(items.map((t, i) => expect(t, i, (v): v is Tensor => v instanceof Tensor, 'a Tensor')));
+  const mismatch = (i: number, what: string): FerrogradError =>
+    new FerrogradError('value', `defaultCollate: item ${i}${path} is not ${what} like item 0${path}; the items of a batch must have the same structure`);
+
+  if (first instanceof Tensor) {
+    const ts = items.map((t, i) => {
+      if (!(t instanceof Tensor)) throw mismatch(i, 'a Tensor');
+      return t;
+    });
+    return stack(ts);
+  }
   if (typeof first === 'number' || typeof first === 'boolean') {
-    const nums = items.map((v, i) => expect(v, i, (x): x is number | boolean => typeof x === 'number' || typeof x === 'boolean', 'a number'));
-    return tensor(nums.map(Number));
+    const nums = items.map((v, i) => {
+      if (typeof v !== 'number' && typeof v !== 'boolean') throw mismatch(i, 'a number');
+      return Number(v);
+    });
+    // PyTorch gives int64 or float64; the core's integer and float types are 32-bit.
+    return nums.every(Number.isInteger) ? fromArray(Int32Array.from(nums)) : fromArray(Float32Array.from(nums));
   }
   if (Array.isArray(first)) {
     const n = first.length;
-    const rows = items.map((v, i) => expect(v, i, (x): x is unknown[] => Array.isArray(x) && x.length === n, `an array of length ${n}`));
-    return Array.from({ length: n }, (_, k) => defaultCollate(rows.map((r) => r[k])));
+    const rows = items.map((v, i) => {
+      if (!Array.isArray(v) || v.length !== n) throw mismatch(i, `an array of length ${n}`);
+      return v;
+    });
+    return Array.from({ length: n }, (_, k) => collate(rows.map((r) => r[k]), `${path}[${k}]`));
   }
-  if (typeof first === 'object' && first !== null && Object.getPrototypeOf(first) === Object.prototype) {
+  if (isPlainObject(first)) {
     const keys = Object.keys(first);
-    const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
-    const rows = items.map((v, i) => expect(v, i, isRecord, 'an object'));
-    return Object.fromEntries(keys.map((k) => [k, defaultCollate(rows.map((r) => r[k]))]));
+    const rows = items.map((v, i) => {
+      if (!isPlainObject(v) || keys.some((k) => !(k in v))) throw mismatch(i, `an object with keys ${keys.join(', ')}`);
+      return v;
+    });
+    return Object.fromEntries(keys.map((k) => [k, collate(rows.map((r) => r[k]), `${path}.${k}`)]));
   }
-  throw new FerrogradError('value', `defaultCollate: cannot batch items of type ${typeof first}; pass a collate function to the DataLoader`);
+  const kind = first === null ? 'null' : typeof first === 'object' ? (first.constructor?.name ?? 'object') : typeof first;
+  throw new FerrogradError('value', `defaultCollate: cannot batch items of type ${kind}${path ? ` at ${path}` : ''}; pass a collate function to the DataLoader`);
 }
 
-function expect<T>(v: unknown, i: number, ok: (v: unknown) => v is T, what: string): T {
-  if (!ok(v)) throw new FerrogradError('value', `defaultCollate: item ${i} is not ${what} like item 0; items of a batch must have the same structure`);
-  return v;
+/**
+ * Stacks a list of items into a batch: tensors with `stack` (a new first dim),
+ * numbers into an int32 tensor (all integers) or a float32 one, recursing into
+ * arrays and plain objects. It is the DataLoader's default `collate`. JavaScript has
+ * one number type, so the dtype follows each batch's values (`[1, 2]` int32,
+ * `[1, 2.5]` float32): give items as tensors, or cast, when the dtype must not vary.
+ *
+ * @example
+ * ```ts
+ * const [x, y] = data.defaultCollate([[randn([3]), 0], [randn([3]), 1]]); // x [2, 3], y int32 [2]
+ * ```
+ */
+export function defaultCollate<T>(items: readonly T[]): Collated<T> {
+  if (items.length === 0) throw new FerrogradError('value', 'defaultCollate: cannot batch an empty list of items');
+  // The recursion checks the structure at run time; Collated<T> states the same rules as a type.
+  return collate(items, '') as Collated<T>;
 }

@@ -1,26 +1,35 @@
-// A standalone random generator for shuffling, like torch.Generator: same
-// algorithms as the core's (splitmix64 seeding, xoshiro128++, Lemire's bounded
-// integers, Fisher-Yates) but with its own state, so a DataLoader's order can be
-// reproduced independently of the global seed.
+// A standalone random generator for shuffling and splitting, like torch.Generator:
+// the core's algorithms (splitmix64 seeding, xoshiro128++, Lemire's unbiased bounded
+// integers, Fisher-Yates) with its own state, so that a DataLoader's order or a
+// split can be fixed without touching, or being moved by, the global seed.
+
+import { FerrogradError } from '../errors.js';
 
 const MASK64 = (1n << 64n) - 1n;
 
 /**
+ * A seeded random generator for `DataLoader({ generator })` and `randomSplit`. For
+ * the same seed, `randperm(n)` gives the same permutation as the core's `randperm`
+ * right after `manualSeed(seed)`.
+ *
  * @example
  * ```ts
- * const g = new data.Generator().manualSeed(42);
- * new data.DataLoader(ds, { shuffle: true, generator: g });
+ * const g = new data.Generator(42);
+ * const loader = new data.DataLoader(ds, { shuffle: true, generator: g });
  * ```
  */
 export class Generator {
-  #s = new Uint32Array(4);
+  readonly #s = new Uint32Array(4);
 
   constructor(seed = 0) {
     this.manualSeed(seed);
   }
 
+  /** Reseeds the generator; returns it, as torch.Generator.manual_seed does. */
   manualSeed(seed: number): this {
-    let x = BigInt.asUintN(64, BigInt(Math.trunc(seed)));
+    if (!Number.isInteger(seed)) throw new FerrogradError('value', `Generator.manualSeed: the seed must be an integer, got ${seed}`);
+    // The core converts the seed with Rust's saturating `as u64`; do the same.
+    let x = seed <= 0 ? 0n : seed >= 2 ** 64 ? MASK64 : BigInt(seed);
     const next = (): bigint => {
       x = (x + 0x9e3779b97f4a7c15n) & MASK64;
       let z = x;
@@ -34,6 +43,7 @@ export class Generator {
     return this;
   }
 
+  /** The next 32 random bits, as an unsigned integer. */
   nextU32(): number {
     const s = this.#s;
     const rotl = (v: number, k: number): number => ((v << k) | (v >>> (32 - k))) >>> 0;
@@ -48,26 +58,31 @@ export class Generator {
     return result;
   }
 
-  /** Uniform integer in [0, n), n ≥ 1, without bias. */
+  /** A uniform integer in [0, n) for 1 ≤ n ≤ 2³², without modulo bias. */
   below(n: number): number {
-    let m = BigInt(this.nextU32()) * BigInt(n);
+    // The 64-bit product u32 × n does not fit a double, hence BigInt.
+    const big = BigInt(n);
+    let m = BigInt(this.nextU32()) * big;
     let low = Number(m & 0xffffffffn);
     if (low < n) {
       const threshold = (2 ** 32 - n) % n;
       while (low < threshold) {
-        m = BigInt(this.nextU32()) * BigInt(n);
+        m = BigInt(this.nextU32()) * big;
         low = Number(m & 0xffffffffn);
       }
     }
     return Number(m >> 32n);
   }
 
-  /** A random permutation of 0..n-1 (the same one the core's randperm gives for the same seed). */
+  /** A random permutation of 0..n-1. */
   randperm(n: number): number[] {
+    if (!Number.isInteger(n) || n < 0) throw new FerrogradError('value', `Generator.randperm: n must be a non-negative integer, got ${n}`);
     const p = Array.from({ length: n }, (_, i) => i);
     for (let i = n - 1; i >= 1; i--) {
       const j = this.below(i + 1);
-      [p[i], p[j]] = [p[j], p[i]];
+      const tmp = p[i];
+      p[i] = p[j];
+      p[j] = tmp;
     }
     return p;
   }

@@ -1,89 +1,216 @@
-// The small real data sets shipped inside the package (see NOTICE): UCI handwritten
-// digits, iris and breast cancer. Each is a TensorDataset of (features, label).
+// The small real data sets shipped inside the package (see NOTICE and data/*.rst):
+// UCI handwritten digits, iris and breast cancer, each a TensorDataset of
+// (features, label) with a fixed, seeded, stratified train/test split on request.
 
-import { Tensor, fromTyped } from '../tensor.js';
-import { keep } from '../scope.js';
+import { FerrogradError } from '../errors.js';
+import { type Tensor, fromTyped } from '../tensor.js';
+import { keep, tidy } from '../scope.js';
 import { TensorDataset } from '../data/dataset.js';
+import { Generator } from '../data/generator.js';
 import * as embedded from './data.generated.js';
 
-interface Packed {
-  n: number;
-  width: number;
-  features: string;
-  labels: string;
+/**
+ * Which rows of a bundled data set to use. Without `train`, all of them; with
+ * `train: true` or `false`, one side of a split that holds out `testFraction` of
+ * every class (rounded) for testing, chosen by a generator seeded with `seed`. The
+ * split never touches the global seed, and the same options give the same rows in
+ * every run and engine. Rows keep the data set's original order.
+ */
+export interface BundledOptions {
+  /** `true`: the training rows, `false`: the test rows, omitted: all rows. */
+  train?: boolean;
+  /** Share of each class held out for testing, in (0, 1); default 0.2. */
+  testFraction?: number;
+  /** Seed of the split; default 0. */
+  seed?: number;
 }
 
-function bytes(b64: string): Uint8Array<ArrayBuffer> {
+/** The shape of an entry of data.generated.ts. */
+interface Packed {
+  readonly n: number;
+  readonly width: number;
+  readonly classes: readonly string[];
+  readonly featureType: 'uint8' | 'float32';
+  readonly features: string;
+  readonly labels: string;
+}
+
+function bytes(b64: string): Uint8Array {
   const s = atob(b64);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
   return out;
 }
 
-function unpack(p: Packed, u8Features: boolean): [Tensor, Tensor] {
+function features(p: Packed): Float32Array {
   const raw = bytes(p.features);
-  const features = u8Features ? Float32Array.from(raw) : new Float32Array(raw.buffer);
-  return [keep(fromTyped(features, [p.n, p.width])), keep(fromTyped(Int32Array.from(bytes(p.labels)), [p.n]))];
+  if (p.featureType === 'uint8') return Float32Array.from(raw);
+  // Stored little-endian; a DataView reads it right whatever the platform's order.
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
+/** Rows of one side of the stratified split, ascending. */
+function splitRows(name: string, labels: Uint8Array, classes: number, options: BundledOptions): number[] {
+  const { train, testFraction = 0.2, seed = 0 } = options;
+  if (!(testFraction > 0 && testFraction < 1)) {
+    throw new FerrogradError('value', `${name}: testFraction must be between 0 and 1 (exclusive), got ${testFraction}`);
+  }
+  if (!Number.isInteger(seed)) throw new FerrogradError('value', `${name}: seed must be an integer, got ${seed}`);
+  const g = new Generator(seed);
+  const isTest = new Uint8Array(labels.length);
+  for (let c = 0; c < classes; c++) {
+    const rows: number[] = [];
+    labels.forEach((l, i) => {
+      if (l === c) rows.push(i);
+    });
+    const perm = g.randperm(rows.length);
+    const k = Math.round(rows.length * testFraction);
+    for (let j = 0; j < k; j++) isTest[rows[perm[j]]] = 1;
+  }
+  const rows: number[] = [];
+  isTest.forEach((t, i) => {
+    if ((t === 1) !== train) rows.push(i);
+  });
+  return rows;
+}
+
+interface Loaded {
+  data: Tensor;
+  targets: Tensor;
+  rows: readonly number[];
+  images?: Tensor;
+}
+
+// One set of kept tensors per data set and split, made on first use and shared by
+// every instance; remade if a user disposed them.
+const loaded = new Map<string, Loaded>();
+
+function load(name: string, p: Packed, options: BundledOptions): Loaded {
+  const { train } = options;
+  if (train === undefined && (options.testFraction !== undefined || options.seed !== undefined)) {
+    throw new FerrogradError('value', `${name}: testFraction and seed choose a train/test split; pass train: true or train: false with them`);
+  }
+  const key = train === undefined ? name : `${name}/${train}/${options.testFraction ?? 0.2}/${options.seed ?? 0}`;
+  const hit = loaded.get(key);
+  if (hit !== undefined && !hit.data.isDisposed && !hit.targets.isDisposed) return hit;
+
+  const labels = bytes(p.labels);
+  const x = features(p);
+  const rows = train === undefined ? Array.from(labels, (_, i) => i) : splitRows(name, labels, p.classes.length, options);
+  const sub = new Float32Array(rows.length * p.width);
+  rows.forEach((r, k) => sub.set(x.subarray(r * p.width, (r + 1) * p.width), k * p.width));
+  const entry: Loaded = {
+    // keep(): these outlive any scope (a DataLoader iteration or tidy) they are first made in.
+    data: keep(fromTyped(sub, [rows.length, p.width])),
+    targets: keep(fromTyped(Int32Array.from(rows, (r) => labels[r]), [rows.length])),
+    rows: Object.freeze(rows),
+  };
+  loaded.set(key, entry);
+  return entry;
+}
+
+/** What the three bundled data sets share. */
+abstract class BundledDataset extends TensorDataset<[Tensor, Tensor]> {
+  /** Class names; `targets` holds indices into this list. */
+  abstract readonly classes: string[];
+  /** Names of the columns of `data`. */
+  abstract readonly featureNames: string[];
+  /** Rows of the full data set that this split holds, ascending. */
+  readonly rows: readonly number[];
+
+  protected constructor(loadedData: Loaded) {
+    super(loadedData.data, loadedData.targets);
+    this.rows = loadedData.rows;
+  }
+
+  /** Features, float32 [N, features] (kept: not freed by scopes). */
+  get data(): Tensor {
+    return this.tensors[0];
+  }
+
+  /** Labels, int32 [N] (kept). */
+  get targets(): Tensor {
+    return this.tensors[1];
+  }
+}
+
+const DIGIT_PIXELS = Array.from({ length: 64 }, (_, i) => `pixel_${Math.floor(i / 8)}_${i % 8}`);
+
 /**
- * UCI optical recognition of handwritten digits: 1 797 images of 8×8 pixels with
- * values 0..16. `data` is float32 [1797, 64] with those raw values, `images` the same
- * pixels as [1797, 1, 8, 8] scaled to [0, 1] (÷16), `targets` int32 digits 0–9.
+ * UCI optical recognition of handwritten digits (1 797 images of 8×8 pixels, ten
+ * classes of about 180). `get(i)` gives `[data row [64], label]`. `data` is float32
+ * [N, 64] with the raw pixel values 0..16 (as scikit-learn's load_digits); `images`
+ * is [N, 1, 8, 8] divided by 16, so in [0, 1] like torchvision images, for
+ * convolutional models. `targets` are int32 digits 0–9.
  *
  * @example
  * ```ts
- * const digits = new datasets.Digits();
- * const [x0, y0] = digits.get(0); // [64], 0-d int32
+ * const train = new datasets.Digits({ train: true });  // 80 % of each digit
+ * const test = new datasets.Digits({ train: false });  // the other 20 %
+ * const loader = new data.DataLoader(train, { batchSize: 64, shuffle: true });
+ * const cnnData = new data.TensorDataset(train.images, train.targets);
  * ```
  */
-export class Digits extends TensorDataset {
-  readonly classes = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-  readonly images: Tensor;
-  constructor() {
-    const [x, y] = unpack(embedded.digits, true);
-    super(x, y);
-    this.images = keep(x.div(16).reshape([x.shape[0], 1, 8, 8]));
+export class Digits extends BundledDataset {
+  readonly classes = [...embedded.digits.classes];
+  /** `pixel_<row>_<col>`, as scikit-learn names them. */
+  readonly featureNames = [...DIGIT_PIXELS];
+  readonly #loaded: Loaded;
+
+  constructor(options: BundledOptions = {}) {
+    const entry = load('Digits', embedded.digits, options);
+    super(entry);
+    this.#loaded = entry;
   }
-  get data(): Tensor {
-    return this.tensors[0];
-  }
-  get targets(): Tensor {
-    return this.tensors[1];
+
+  /** The pixels as float32 [N, 1, 8, 8] in [0, 1] (`data / 16`), made on first use and kept. */
+  get images(): Tensor {
+    const entry = this.#loaded;
+    if (entry.images === undefined || entry.images.isDisposed) {
+      entry.images = keep(tidy(() => this.data.div(16).reshape([this.length, 1, 8, 8])));
+    }
+    return entry.images;
   }
 }
 
-/** Fisher's iris: 150 flowers, 4 measurements in cm, 3 species (50 each). */
-export class Iris extends TensorDataset {
-  readonly classes = ['setosa', 'versicolor', 'virginica'];
+/**
+ * Fisher's iris: 150 flowers, 4 measurements in cm, 3 species of 50. `data` is
+ * float32 [N, 4], `targets` int32 [N].
+ *
+ * @example
+ * ```ts
+ * const iris = new datasets.Iris();
+ * const [x0, y0] = iris.get(0); // [5.1, 3.5, 1.4, 0.2], 0 (setosa)
+ * ```
+ */
+export class Iris extends BundledDataset {
+  readonly classes = [...embedded.iris.classes];
   readonly featureNames = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
-  constructor() {
-    super(...unpack(embedded.iris, false));
-  }
-  get data(): Tensor {
-    return this.tensors[0];
-  }
-  get targets(): Tensor {
-    return this.tensors[1];
+
+  constructor(options: BundledOptions = {}) {
+    super(load('Iris', embedded.iris, options));
   }
 }
 
 const CELL = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity', 'concave points', 'symmetry', 'fractal dimension'];
 
 /**
- * Breast Cancer Wisconsin (diagnostic): 569 tumours, 30 features, labels
- * 0 = malignant (212), 1 = benign (357).
+ * Breast Cancer Wisconsin (diagnostic): 569 tumours, 30 features of the cell nuclei
+ * (mean, standard error and worst of ten measurements), labels 0 = malignant (212),
+ * 1 = benign (357). The features span very different scales: standardise them.
+ *
+ * @example
+ * ```ts
+ * const train = new datasets.BreastCancer({ train: true });
+ * const mean = train.data.mean(0), std = train.data.std(0);
+ * ```
  */
-export class BreastCancer extends TensorDataset {
-  readonly classes = ['malignant', 'benign'];
+export class BreastCancer extends BundledDataset {
+  readonly classes = [...embedded.breastCancer.classes];
   readonly featureNames = [...CELL.map((c) => `mean ${c}`), ...CELL.map((c) => `${c} error`), ...CELL.map((c) => `worst ${c}`)];
-  constructor() {
-    super(...unpack(embedded.breastCancer, false));
-  }
-  get data(): Tensor {
-    return this.tensors[0];
-  }
-  get targets(): Tensor {
-    return this.tensors[1];
+
+  constructor(options: BundledOptions = {}) {
+    super(load('BreastCancer', embedded.breastCancer, options));
   }
 }
