@@ -118,6 +118,7 @@ impl Tensor {
 }
 
 /// A float32 tensor built from a fresh pooled vector filled by `f`.
+#[inline(always)]
 pub fn new_f32(op: &'static str, shape: &[usize], f: impl FnOnce(&mut [f32])) -> Result<Tensor> {
     let mut v = alloc_f32(op, numel(op, shape)?)?;
     f(&mut v);
@@ -125,6 +126,7 @@ pub fn new_f32(op: &'static str, shape: &[usize], f: impl FnOnce(&mut [f32])) ->
 }
 
 /// An int32 tensor built from a fresh pooled vector filled by `f`.
+#[inline(always)]
 pub fn new_i32(op: &'static str, shape: &[usize], f: impl FnOnce(&mut [i32])) -> Result<Tensor> {
     let mut v = alloc_i32(op, numel(op, shape)?)?;
     f(&mut v);

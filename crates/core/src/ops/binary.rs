@@ -65,6 +65,7 @@ impl BinaryOp {
 
 /// Writes `f(a[i'], b[i''])` for every element of the broadcast shape `out_shape`,
 /// running the innermost dim as a tight loop.
+#[inline(always)]
 fn broadcast_zip<T: Copy, U>(a: &[T], ash: &[usize], b: &[T], bsh: &[usize], out_shape: &[usize], out: &mut [U], f: impl Fn(T, T) -> U) {
     if ash == bsh {
         for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
@@ -137,46 +138,59 @@ pub fn binary_values(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             int_pow(name, 1, -1)?;
         }
         return new_i32(name, &shape, |o| {
-            let f: fn(i32, i32) -> i32 = match op {
-                BinaryOp::Add => |p, q| p.wrapping_add(q),
-                BinaryOp::Sub => |p, q| p.wrapping_sub(q),
-                BinaryOp::Mul => |p, q| p.wrapping_mul(q),
-                BinaryOp::Pow => |p, q| p.wrapping_pow(q as u32),
-                BinaryOp::Eq => |p, q| (p == q) as i32,
-                BinaryOp::Ne => |p, q| (p != q) as i32,
-                BinaryOp::Lt => |p, q| (p < q) as i32,
-                BinaryOp::Le => |p, q| (p <= q) as i32,
-                BinaryOp::Gt => |p, q| (p > q) as i32,
-                BinaryOp::Ge => |p, q| (p >= q) as i32,
-                BinaryOp::Div => |p, q| p / q.max(1), // unreachable: Div promotes to float
-            };
-            broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, f)
+            // One monomorphised loop per op: a function pointer would block inlining.
+            macro_rules! run {
+                ($f:expr) => {
+                    broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, $f)
+                };
+            }
+            match op {
+                BinaryOp::Add => run!(|p: i32, q: i32| p.wrapping_add(q)),
+                BinaryOp::Sub => run!(|p: i32, q: i32| p.wrapping_sub(q)),
+                BinaryOp::Mul => run!(|p: i32, q: i32| p.wrapping_mul(q)),
+                BinaryOp::Pow => run!(|p: i32, q: i32| p.wrapping_pow(q as u32)),
+                BinaryOp::Eq => run!(|p: i32, q: i32| (p == q) as i32),
+                BinaryOp::Ne => run!(|p: i32, q: i32| (p != q) as i32),
+                BinaryOp::Lt => run!(|p: i32, q: i32| (p < q) as i32),
+                BinaryOp::Le => run!(|p: i32, q: i32| (p <= q) as i32),
+                BinaryOp::Gt => run!(|p: i32, q: i32| (p > q) as i32),
+                BinaryOp::Ge => run!(|p: i32, q: i32| (p >= q) as i32),
+                BinaryOp::Div => run!(|p: i32, q: i32| p / q.max(1)), // unreachable: Div promotes to float
+            }
         });
     }
     let (af, bf) = (a.to_f32(name)?, b.to_f32(name)?);
     let (x, y) = (af.f32s(name)?, bf.f32s(name)?);
     if op.is_comparison() {
         return new_i32(name, &shape, |o| {
-            let f: fn(f32, f32) -> i32 = match op {
-                BinaryOp::Eq => |p, q| (p == q) as i32,
-                BinaryOp::Ne => |p, q| (p != q) as i32,
-                BinaryOp::Lt => |p, q| (p < q) as i32,
-                BinaryOp::Le => |p, q| (p <= q) as i32,
-                BinaryOp::Gt => |p, q| (p > q) as i32,
-                _ => |p, q| (p >= q) as i32,
-            };
-            broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, f)
+            macro_rules! run {
+                ($f:expr) => {
+                    broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, $f)
+                };
+            }
+            match op {
+                BinaryOp::Eq => run!(|p: f32, q: f32| (p == q) as i32),
+                BinaryOp::Ne => run!(|p: f32, q: f32| (p != q) as i32),
+                BinaryOp::Lt => run!(|p: f32, q: f32| (p < q) as i32),
+                BinaryOp::Le => run!(|p: f32, q: f32| (p <= q) as i32),
+                BinaryOp::Gt => run!(|p: f32, q: f32| (p > q) as i32),
+                _ => run!(|p: f32, q: f32| (p >= q) as i32),
+            }
         });
     }
     new_f32(name, &shape, |o| {
-        let f: fn(f32, f32) -> f32 = match op {
-            BinaryOp::Add => |p, q| p + q,
-            BinaryOp::Sub => |p, q| p - q,
-            BinaryOp::Mul => |p, q| p * q,
-            BinaryOp::Div => |p, q| p / q,
-            _ => |p: f32, q| p.powf(q),
-        };
-        broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, f)
+        macro_rules! run {
+            ($f:expr) => {
+                broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, $f)
+            };
+        }
+        match op {
+            BinaryOp::Add => run!(|p: f32, q: f32| p + q),
+            BinaryOp::Sub => run!(|p: f32, q: f32| p - q),
+            BinaryOp::Mul => run!(|p: f32, q: f32| p * q),
+            BinaryOp::Div => run!(|p: f32, q: f32| p / q),
+            _ => run!(|p: f32, q: f32| p.powf(q)),
+        }
     })
 }
 

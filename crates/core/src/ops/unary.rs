@@ -129,6 +129,7 @@ pub fn erf(x: f64) -> f64 {
     }
 }
 
+#[inline(always)]
 fn forward_f32(f: Unary, x: f32) -> f32 {
     match f {
         Unary::Neg => -x,
@@ -145,10 +146,9 @@ fn forward_f32(f: Unary, x: f32) -> f32 {
                 x // keeps 0, -0 and NaN as PyTorch does
             }
         }
+        // One comparison and a select (vectorisable); NaN passes through as in PyTorch.
         Unary::Relu => {
-            if x > 0.0 {
-                x
-            } else if x.is_nan() {
+            if !(x <= 0.0) {
                 x
             } else {
                 0.0
@@ -195,6 +195,7 @@ fn forward_f32(f: Unary, x: f32) -> f32 {
 }
 
 /// d/dx of each function, given x, the forward output y, and the incoming gradient g.
+#[inline(always)]
 fn backward_f32(f: Unary, x: f32, y: f32, g: f32) -> f32 {
     match f {
         // d(-x) = -1
@@ -290,7 +291,37 @@ fn forward_i32(f: Unary, x: i32) -> i32 {
     }
 }
 
+/// Runs `$body` with `$g` bound to a copy of `$f` whose variant is a compile-time
+/// constant in each arm, so that the per-element `match` inside `forward_f32` and
+/// `backward_f32` folds away and the loop can vectorise.
+macro_rules! specialize {
+    ($f:expr, |$g:ident| $body:expr) => {
+        match $f {
+            Unary::Neg => { let $g = Unary::Neg; $body }
+            Unary::Exp => { let $g = Unary::Exp; $body }
+            Unary::Log => { let $g = Unary::Log; $body }
+            Unary::Sqrt => { let $g = Unary::Sqrt; $body }
+            Unary::Abs => { let $g = Unary::Abs; $body }
+            Unary::Sign => { let $g = Unary::Sign; $body }
+            Unary::Relu => { let $g = Unary::Relu; $body }
+            Unary::Sigmoid => { let $g = Unary::Sigmoid; $body }
+            Unary::Tanh => { let $g = Unary::Tanh; $body }
+            Unary::Atan => { let $g = Unary::Atan; $body }
+            Unary::Sin => { let $g = Unary::Sin; $body }
+            Unary::Cos => { let $g = Unary::Cos; $body }
+            Unary::Step => { let $g = Unary::Step; $body }
+            Unary::LeakyRelu { slope } => { let $g = Unary::LeakyRelu { slope }; $body }
+            Unary::Elu { alpha } => { let $g = Unary::Elu { alpha }; $body }
+            Unary::Softplus { beta, threshold } => { let $g = Unary::Softplus { beta, threshold }; $body }
+            Unary::Gelu => { let $g = Unary::Gelu; $body }
+            Unary::Clamp { min, max } => { let $g = Unary::Clamp { min, max }; $body }
+            Unary::PowScalar { exponent } => { let $g = Unary::PowScalar { exponent }; $body }
+        }
+    };
+}
+
 /// `f(x)` elementwise into a new float32 tensor of the same shape.
+#[inline(always)]
 pub fn map_f32(op: &'static str, x: &Tensor, f: impl Fn(f32) -> f32) -> Result<Tensor> {
     let xs = x.f32s(op)?;
     new_f32(op, &x.shape, |o| {
@@ -316,16 +347,18 @@ pub fn unary_values(f: Unary, x: &Tensor) -> Result<Tensor> {
         let (lo, hi) = (if min.is_nan() { f32::NEG_INFINITY } else { min }, if max.is_nan() { f32::INFINITY } else { max });
         return map_f32(op, &x, |v| forward_f32(Unary::Clamp { min: lo, max: hi }, v));
     }
-    map_f32(op, &x, |v| forward_f32(f, v))
+    specialize!(f, |k| map_f32(op, &x, move |v| forward_f32(k, v)))
 }
 
 pub fn unary_backward(f: Unary, g: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let op = "unary_backward";
     let (gs, xs, ys) = (g.f32s(op)?, x.f32s(op)?, y.f32s(op)?);
     new_f32(op, &g.shape, |o| {
-        for i in 0..o.len() {
-            o[i] = backward_f32(f, xs[i], ys[i], gs[i]);
-        }
+        specialize!(f, |k| {
+            for (((o, &x), &y), &g) in o.iter_mut().zip(xs).zip(ys).zip(gs) {
+                *o = backward_f32(k, x, y, g);
+            }
+        })
     })
 }
 
