@@ -14,9 +14,9 @@ import { parseArgs, numberFlag } from './lib/args.js';
 import { loadImageData } from './lib/image-data.js';
 
 const args = parseArgs('Train the lecture CNN on Fashion-MNIST (or the bundled UCI digits).', [
-  { name: 'epochs', help: 'passes over the training set', default: '3' },
+  { name: 'epochs', help: 'passes over the training set', default: '8' },
   { name: 'batch-size', help: 'examples per step', default: '64' },
-  { name: 'lr', help: 'SGD learning rate', default: '0.01' },
+  { name: 'lr', help: 'SGD learning rate', default: '0.05' },
   { name: 'momentum', help: 'SGD momentum', default: '0.9' },
   { name: 'seed', help: 'random seed (init, dropout, shuffling)', default: '0' },
   { name: 'data-root', help: 'folder with the Fashion-MNIST IDX files', default: '/usr/share/datasets/fashion-mnist' },
@@ -105,6 +105,8 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
   const r = testLoop(testLoader, model, lossFn, last ? confusion : undefined);
   history.testLoss.push(r.loss);
   history.accuracy.push(100 * r.accuracy);
+  const m = memory();
+  console.log(`memory after epoch ${epoch}: ${m.tensors} tensors, ${m.bytes} bytes (wasm ${m.wasmBytes})\n`);
 }
 const seconds = (performance.now() - started) / 1000;
 
@@ -115,7 +117,7 @@ await writeFile(weightsPath, save(model.stateDict(), { source, epochs: String(ep
 const picturePath = resolve(out, 'cnn-fashion-mnist.svg');
 await writeFile(
   picturePath,
-  svgDocument(1260, 430, [
+  svgDocument(1260, 520, [
     lineChart('Loss', [{ name: 'train', values: history.trainLoss, color: '#1f77b4' }, { name: 'test', values: history.testLoss, color: '#d62728' }], 0, 0, 400, 400, 'cross-entropy'),
     lineChart('Test accuracy', [{ name: 'accuracy %', values: history.accuracy, color: '#2ca02c' }], 400, 0, 400, 400, '%'),
     confusionMatrix(`Confusion matrix (test, epoch ${epochs})`, confusion, classes, 810, 0, 440),
@@ -123,4 +125,3 @@ await writeFile(
 );
 console.log(`trained in ${seconds.toFixed(1)} s; final test accuracy ${history.accuracy[epochs - 1]?.toFixed(1)}%`);
 console.log(`weights: ${weightsPath}\npicture: ${picturePath}`);
-console.log(`memory: ${memory().tensors} live tensors, ${(memory().bytes / 1e6).toFixed(1)} MB`);

@@ -1,7 +1,7 @@
 // Image data for the CNN examples: Fashion-MNIST when it is on disk, else the
 // bundled UCI digits scaled up to 28×28 so that the same CNN applies.
 
-import { data, datasets, fromArray, type Tensor } from 'ferrograd';
+import { data, datasets, fromArray } from 'ferrograd';
 
 export interface ImageData {
   train: data.TensorDataset;
@@ -10,29 +10,33 @@ export interface ImageData {
   source: string;
 }
 
-/** Bilinear resize of [N, 1, h, w] pixels to [N, 1, size, size] (align-corners style). */
-function resize(pixels: Float32Array, n: number, h: number, w: number, size: number): Float32Array {
+/** Bilinear resize of [N, 1, h, w] pixels to [N, 1, size, size] (corners aligned). */
+function resize(pixels: ArrayLike<number>, n: number, h: number, w: number, size: number): Float32Array {
   const out = new Float32Array(n * size * size);
   for (let k = 0; k < n; k++) {
+    const at = (y: number, x: number): number => pixels[k * h * w + y * w + x];
     for (let i = 0; i < size; i++) {
       const fy = (i * (h - 1)) / (size - 1);
-      const y0 = Math.floor(fy);
+      const [y0, dy] = [Math.floor(fy), fy - Math.floor(fy)];
       const y1 = Math.min(y0 + 1, h - 1);
-      const dy = fy - y0;
       for (let j = 0; j < size; j++) {
         const fx = (j * (w - 1)) / (size - 1);
-        const x0 = Math.floor(fx);
+        const [x0, dx] = [Math.floor(fx), fx - Math.floor(fx)];
         const x1 = Math.min(x0 + 1, w - 1);
-        const dx = fx - x0;
-        const at = (y: number, x: number): number => pixels[k * h * w + y * w + x];
-        out[k * size * size + i * size + j] =
-          (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) + dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
+        out[k * size * size + i * size + j] = (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) + dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
       }
     }
   }
   return out;
 }
 
+function digits28(train: boolean): data.TensorDataset {
+  const d = new datasets.Digits({ train });
+  const n = d.length;
+  return new data.TensorDataset(fromArray(resize(d.images.data(), n, 8, 8, 28), [n, 1, 28, 28]), d.targets);
+}
+
+/** Fashion-MNIST from `root`, or (saying so in one sentence) the UCI digits at 28×28. */
 export async function loadImageData(root: string): Promise<ImageData> {
   try {
     const train = await datasets.FashionMNIST.load({ root, train: true });
@@ -46,18 +50,5 @@ export async function loadImageData(root: string): Promise<ImageData> {
   } catch {
     console.log(`Fashion-MNIST was not found at ${root} and could not be installed, so this trains on the bundled UCI digits (8×8, scaled to 28×28) instead.`);
   }
-  const digits = new datasets.Digits();
-  const [n] = digits.targets.shape;
-  const big = fromArray(resize(Float32Array.from(digits.images.data()), n, 8, 8, 28), [n, 1, 28, 28]);
-  const all = new data.TensorDataset(big, digits.targets);
-  const [train, test] = data.randomSplit(all, [0.8, 0.2]);
-  const toTensors = (s: data.Dataset<[Tensor, Tensor]>): data.TensorDataset => {
-    const idx = Array.from({ length: s.length }, (_, i) => i);
-    const rows = idx.map((i) => s.get(i));
-    return new data.TensorDataset(stackRows(rows.map((r) => r[0])), stackRows(rows.map((r) => r[1])));
-  };
-  return { train: toTensors(train), test: toTensors(test), classes: digits.classes, source: 'UCI digits' };
+  return { train: digits28(true), test: digits28(false), classes: new datasets.Digits().classes, source: 'UCI digits' };
 }
-
-import { stack } from 'ferrograd';
-const stackRows = (ts: Tensor[]): Tensor => stack(ts);

@@ -19,8 +19,9 @@ export function lineChart(title: string, series: Series[], x: number, y: number,
   const span = hi - lo;
   lo -= span * 0.05;
   hi += span * 0.05;
-  const n = Math.max(...series.map((s) => s.values.length), 2);
-  const px = (i: number): number => x + pad.l + ((w - pad.l - pad.r) * i) / (n - 1);
+  const n = Math.max(...series.map((s) => s.values.length), 1);
+  // A single epoch sits in the middle of the axis.
+  const px = (i: number): number => x + pad.l + (n === 1 ? (w - pad.l - pad.r) / 2 : ((w - pad.l - pad.r) * i) / (n - 1));
   const py = (v: number): number => y + pad.t + ((h - pad.t - pad.b) * (hi - v)) / (hi - lo);
   const out: string[] = [`<text x="${x + w / 2}" y="${y + 18}" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`];
   for (let k = 0; k <= 4; k++) {
@@ -75,4 +76,28 @@ export function svgDocument(width: number, height: number, body: string[]): stri
 ${body.join('\n')}
 </svg>
 `;
+}
+
+/** Grayscale images (rows of pixel values) as rect grids with captions, `cols` per row. */
+export function imageGrid(images: { title: string; pixels: number[][] }[], cols: number, scale: number): { body: string[]; width: number; height: number } {
+  const body: string[] = [];
+  const h = Math.max(...images.map((im) => im.pixels.length));
+  const w = Math.max(...images.map((im) => im.pixels[0]?.length ?? 0));
+  const cellW = w * scale + 20;
+  const cellH = h * scale + 36;
+  images.forEach((im, k) => {
+    const x0 = (k % cols) * cellW + 10;
+    const y0 = Math.floor(k / cols) * cellH + 24;
+    const flat = im.pixels.flat();
+    const lo = Math.min(...flat);
+    const hi = Math.max(...flat);
+    body.push(`<text x="${x0 + (w * scale) / 2}" y="${y0 - 8}" text-anchor="middle" font-size="12">${esc(im.title)}</text>`);
+    im.pixels.forEach((row, i) =>
+      row.forEach((v, j) => {
+        const g = hi > lo ? Math.round((255 * (v - lo)) / (hi - lo)) : 128;
+        body.push(`<rect x="${x0 + j * scale}" y="${y0 + i * scale}" width="${scale}" height="${scale}" fill="rgb(${g},${g},${g})"/>`);
+      }),
+    );
+  });
+  return { body, width: cols * cellW + 10, height: Math.ceil(images.length / cols) * cellH + 10 };
 }
