@@ -6,6 +6,7 @@ import { rand, zerosLike, full, cat } from './creation.js';
 import * as ops from './wasm/ops.js';
 
 export * from './functional-conv.js';
+export * from './functional-embedding.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 

@@ -13,5 +13,10 @@ export { MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, HingeLoss, PerceptronLoss,
 export { Conv2d, type Conv2dOptions } from './conv.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
 export { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from './batchnorm.js';
+export {
+  RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell, RNNBase, RNNCellBase, padSequence, rnnLayer,
+  type RNNOptions, type RNNBaseOptions, type RNNForwardOptions, type RNNCellOptions, type PadSequenceOptions,
+} from './rnn.js';
+export { Embedding, type EmbeddingModuleOptions } from './embedding.js';
 export * as init from './init.js';
 export * as utils from './utils.js';

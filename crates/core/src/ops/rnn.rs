@@ -372,12 +372,11 @@ pub fn rnn_backward(g: &Tensor, s: &RnnSaved) -> Result<Vec<Option<Tensor>>> {
     let dah: &[f32] = if mode == RnnMode::Gru { &da_h } else { &da };
 
     // The state each time index started from, as one matrix for the dW_hh GEMM.
-    let hprev = new_f32(op, &[t, b, h], |o| {
-        for tt in 0..t {
-            o[tt * bh..(tt + 1) * bh].copy_from_slice(prev_state(s.reverse, t, tt, hs, h0, bh));
-        }
-    })?;
-    let gw_hh = new_f32(op, &[gh_w, h], |o| gemm(gh_w, h, t * b, dah, true, hprev.f32s(op).unwrap_or(&[]), false, o, false))?;
+    let mut hprev = crate::buffer::alloc_f32(op, t * bh)?;
+    for tt in 0..t {
+        hprev[tt * bh..(tt + 1) * bh].copy_from_slice(prev_state(s.reverse, t, tt, hs, h0, bh));
+    }
+    let gw_hh = new_f32(op, &[gh_w, h], |o| gemm(gh_w, h, t * b, dah, true, &hprev, false, o, false))?;
     let gw_ih = new_f32(op, &[gh_w, i], |o| gemm(gh_w, i, t * b, &da, true, xs, false, o, false))?;
     let gx = if s.need_x { Some(new_f32(op, &[t, b, i], |o| gemm(t * b, i, gh_w, &da, false, w_ih, false, o, false))?) } else { None };
 
