@@ -14,7 +14,7 @@ import { parseArgs, numberFlag } from './lib/args.js';
 import { loadImageData } from './lib/image-data.js';
 
 const args = parseArgs('Train the lecture CNN on Fashion-MNIST (or the bundled UCI digits).', [
-  { name: 'epochs', help: 'passes over the training set', default: '8' },
+  { name: 'epochs', help: 'passes over the training set', default: '10' },
   { name: 'batch-size', help: 'examples per step', default: '64' },
   { name: 'lr', help: 'SGD learning rate', default: '0.05' },
   { name: 'momentum', help: 'SGD momentum', default: '0.9' },
@@ -95,12 +95,15 @@ const testLoader: Loader = new data.DataLoader(test, { batchSize: 1000 });
 const model = new CNN();
 const lossFn = new nn.CrossEntropyLoss();
 const optimizer = new optim.SGD(model.parameters(), { lr: numberFlag(args, 'lr'), momentum: numberFlag(args, 'momentum') });
+// Anneal the learning rate to 0 over the run: large steps early, fine ones at the end.
+const scheduler = new optim.CosineAnnealingLR(optimizer, { tMax: epochs });
 
 const history = { trainLoss: [] as number[], testLoss: [] as number[], accuracy: [] as number[] };
 const confusion = classes.map(() => classes.map(() => 0));
 const started = performance.now();
 for (let epoch = 1; epoch <= epochs; epoch++) {
   history.trainLoss.push(trainLoop(trainLoader, model, lossFn, optimizer, `epoch ${epoch}/${epochs}`));
+  scheduler.step();
   const last = epoch === epochs;
   const r = testLoop(testLoader, model, lossFn, last ? confusion : undefined);
   history.testLoss.push(r.loss);
