@@ -18,3 +18,8 @@ export { save, load, loadMetadata } from './io/safetensors.js';
 export { saveFile, loadFile } from './io/file.js';
 export * as data from './data/index.js';
 export * as datasets from './datasets/index.js';
+export {
+  saveModel, loadModel, loadModelAsync, describeModel, readArchitecture, withSource, registerModule, ConfigReader,
+  type ModuleSource, type SaveModelOptions, type LoadModelOptions, type ModuleClass, type ModuleCodec,
+  type ArchitectureNode, type LayerNode, type SourceNode, type Json,
+} from './serialize/index.js';
