@@ -18,6 +18,8 @@ const demo = {
   parity: null,
   prediction: null,
   error: null,
+  /** Main-thread responsiveness while the worker trained: see monitorLag(). */
+  lag: null,
 };
 window.demo = demo;
 
@@ -43,6 +45,64 @@ function animate(now) {
   requestAnimationFrame(animate);
 }
 requestAnimationFrame(animate);
+
+/**
+ * Measures how late the main thread runs things while `monitorLag()` is on: a chain of
+ * 10 ms timers (event-loop lag: how late each fires) and the gaps between animation
+ * frames. A long task on this thread (a big synchronous message, a slow chart redraw)
+ * shows up in both. `stop()` returns the worst figures.
+ */
+function monitorLag() {
+  const start = performance.now();
+  let worstTimer = 0;
+  let worstTimerAt = 0;
+  const lags = [];
+  let worstFrame = 0;
+  let worstFrameAt = 0;
+  let timers = 0;
+  let due = performance.now() + 10;
+  let running = true;
+  const tick = () => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - due));
+    if (now - due > worstTimer) {
+      worstTimer = now - due;
+      worstTimerAt = due - start;
+    }
+    timers++;
+    due = now + 10;
+    if (running) setTimeout(tick, 10);
+  };
+  setTimeout(tick, 10);
+  let lastFrame = null;
+  const frame = (now) => {
+    if (lastFrame !== null && now - lastFrame > worstFrame) {
+      worstFrame = now - lastFrame;
+      worstFrameAt = lastFrame - start;
+    }
+    lastFrame = now;
+    if (running) requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+  // Long tasks (over 50 ms) that ran on this thread: if there are none, late timers mean
+  // the thread was waiting for a core (other processes, wasm compilation), not busy.
+  const longTasks = [];
+  const observer = typeof PerformanceObserver === 'function' && PerformanceObserver.supportedEntryTypes?.includes('longtask')
+    ? new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) longTasks.push({ atMs: Math.round(e.startTime - start), ms: Math.round(e.duration), name: e.name });
+      })
+    : null;
+  observer?.observe({ type: 'longtask' });
+  return {
+    stop() {
+      running = false;
+      observer?.disconnect();
+      const sorted = lags.sort((a, b) => a - b);
+      const p99TimerLagMs = sorted.length ? sorted[Math.floor(0.99 * (sorted.length - 1))] : 0;
+      return { maxTimerLagMs: worstTimer, p99TimerLagMs, worstTimerAtMs: worstTimerAt, maxFrameGapMs: worstFrame, worstFrameAtMs: worstFrameAt, timers, longTasks };
+    },
+  };
+}
 
 // ---------------------------------------------------------------- chart
 
@@ -156,11 +216,18 @@ async function train() {
   $('stop').disabled = false;
   $('status').textContent = 'training in a worker…';
   controller = new AbortController();
+  const lag = monitorLag();
   try {
-    const stateDict = await trainInWorker(
-      { module: new URL('./train-digits.js', import.meta.url), export: 'train', args: { epochs } },
-      { onProgress, signal: controller.signal },
-    );
+    let stateDict;
+    try {
+      stateDict = await trainInWorker(
+        { module: new URL('./train-digits.js', import.meta.url), export: 'train', args: { epochs } },
+        { onProgress, signal: controller.signal },
+      );
+    } finally {
+      demo.lag = lag.stop();
+    }
+    $('status').textContent += ` · main thread: worst timer lag ${demo.lag.maxTimerLagMs.toFixed(0)} ms`;
     model = makeModel();
     model.loadStateDict(stateDict);
     model.eval();

@@ -43,6 +43,9 @@ export async function train(ctx) {
   const model = makeModel();
   const lossFn = new nn.CrossEntropyLoss();
   const opt = new optim.SGD(model.parameters(), { lr, momentum: 0.9 });
+  // Cosine-annealed learning rate: big steps early, small ones at the end, so the last
+  // epochs settle instead of bouncing around (held-out accuracy varied by ±3 points).
+  const schedule = new optim.CosineAnnealingLR(opt, { tMax: epochs });
   for (let epoch = 0; epoch < epochs; epoch++) {
     let batch = 0;
     for (const [xb, yb] of loader) {
@@ -59,6 +62,7 @@ export async function train(ctx) {
       loss: NaN,
       metrics: { trainAccuracy: accuracy(model, trainX, trainY), testAccuracy: accuracy(model, testX, testY) },
     });
+    schedule.step();
     // Lets an abort message in when the page is not cross-origin isolated.
     await ctx.checkpoint();
   }

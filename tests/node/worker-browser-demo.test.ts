@@ -11,6 +11,8 @@ const root = new URL('../..', import.meta.url).pathname;
 const SCREENSHOT = '/tmp/ferrograd-demo.png';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+const EPOCHS = 8;
+
 let server: ChildProcess;
 let base = '';
 let browser: Browser;
@@ -25,6 +27,13 @@ interface DemoState {
   parity: { identical: boolean; n: number } | null;
   prediction: { digit: number; probabilities: number[] } | null;
   error: string | null;
+  lag: { maxTimerLagMs: number; p99TimerLagMs: number; worstTimerAtMs: number; maxFrameGapMs: number; worstFrameAtMs: number; timers: number; longTasks: { atMs: number; ms: number }[] } | null;
+}
+
+declare global {
+  interface Window {
+    demo: DemoState;
+  }
 }
 
 beforeAll(async () => {
@@ -55,42 +64,99 @@ describe('browser demo (examples/browser)', () => {
     expect(r.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
   });
 
-  it('trains in a worker with the main thread free, charts it, predicts drawn digits', async () => {
+  it('trains in a worker to ≥ 90 % on held-out digits with the main thread free, then predicts a drawn digit', async () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${base}/examples/browser/?autostart=8`);
+    await page.goto(`${base}/examples/browser/`);
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
 
-    await page.waitForFunction(() => (window as unknown as { demo: DemoState }).demo.phase !== 'training' && (window as unknown as { demo: DemoState }).demo.phase !== 'idle', null, { timeout: 120_000 });
-    const state = await page.evaluate(() => (window as unknown as { demo: DemoState }).demo);
+    // Start training as a user would: set the epochs, press Train.
+    await page.locator('#epochs').fill(String(EPOCHS));
+    await page.locator('#start').click();
+    await page.waitForFunction(() => window.demo.phase === 'training', null, { timeout: 5_000 });
+    // Wait until held-out accuracy reaches 90 % (or training ends without it).
+    await page.waitForFunction(() => window.demo.epochs.some((e) => e.testAccuracy >= 0.9) || window.demo.phase !== 'training', null, { timeout: 120_000, polling: 250 });
+    await page.waitForFunction(() => window.demo.phase !== 'training', null, { timeout: 120_000, polling: 250 });
+    const state = await page.evaluate(() => window.demo);
     expect(state.error).toBeNull();
     expect(state.phase).toBe('trained');
-    expect(state.epochs.length).toBe(8);
-    expect(state.batches.length).toBe(8 * Math.ceil(1500 / 32));
-    // Learned: loss fell and held-out accuracy is high.
+    expect(state.epochs.length).toBe(EPOCHS);
+    expect(state.batches.length).toBe(EPOCHS * Math.ceil(1500 / 32));
+    const best = Math.max(...state.epochs.map((e) => e.testAccuracy));
+    const final = state.epochs[EPOCHS - 1].testAccuracy;
+    console.log(`browser demo: test accuracy by epoch ${state.epochs.map((e) => (100 * e.testAccuracy).toFixed(1)).join(' ')} %`);
+    expect(best).toBeGreaterThanOrEqual(0.9);
+    expect(final).toBeGreaterThanOrEqual(0.9);
     expect(state.batches[state.batches.length - 1].loss).toBeLessThan(state.batches[0].loss);
-    expect(state.epochs[7].testAccuracy).toBeGreaterThan(0.85);
-    // The main thread kept painting frames while the worker trained.
+
+    // The main thread stayed responsive the whole time the worker trained (start-up included).
+    const lag = state.lag;
+    if (lag === null) throw new Error('the page recorded no lag figures');
+    console.log(
+      `browser main thread while the worker trained: timer lag max ${lag.maxTimerLagMs.toFixed(1)} ms (${lag.worstTimerAtMs.toFixed(0)} ms after Train), ` +
+        `p99 ${lag.p99TimerLagMs.toFixed(1)} ms over ${lag.timers} timers; long tasks ${JSON.stringify(lag.longTasks)}; ` +
+        `worst frame gap ${lag.maxFrameGapMs.toFixed(1)} ms; ${state.framesWhileTraining} frames`,
+    );
+    expect(lag.timers).toBeGreaterThan(50);
+    // Chromium's own measure of a blocked event loop: no task of 50 ms or more ran on the
+    // main thread while the worker trained (nothing of ours, nothing of the browser's).
+    expect(lag.longTasks).toEqual([]);
+    // Timer lateness also counts time the thread waited for a core: on this 2-core machine
+    // other processes (load ≈ 4) and the worker's own wasm compilation compete with it, and
+    // the single worst timer was measured at 28-100 ms with no long task at all. The 99th
+    // percentile is what the page's own work decides.
+    expect(lag.p99TimerLagMs).toBeLessThan(50);
     expect(state.framesWhileTraining).toBeGreaterThan(30);
     // offload(): the worker's predictions equal the main thread's, bit for bit.
     expect(state.parity).toEqual({ n: 64, identical: true, mismatches: 0 });
 
-    // Draw a "1": a vertical stroke, then read the prediction and its probabilities.
+    // Draw a "1": a vertical stroke, then read the prediction the page shows.
     const pad = await page.locator('#pad').boundingBox();
     if (pad === null) throw new Error('no drawing pad');
     await page.mouse.move(pad.x + 128, pad.y + 30);
     await page.mouse.down();
     for (let y = 30; y <= 226; y += 14) await page.mouse.move(pad.x + 128 + (y - 30) / 40, pad.y + y);
     await page.mouse.up();
-    await page.waitForFunction(() => (window as unknown as { demo: DemoState }).demo.prediction !== null, null, { timeout: 10_000 });
-    const prediction = await page.evaluate(() => (window as unknown as { demo: DemoState }).demo.prediction);
+    await page.waitForFunction(() => window.demo.prediction !== null, null, { timeout: 10_000 });
+    const prediction = await page.evaluate(() => window.demo.prediction);
+    const shown = await page.locator('#prediction').innerText();
+    console.log(`browser demo: drew a 1, the page shows "${shown}"`);
+    expect(shown).toMatch(/^prediction: 1 \(\d+\.\d%\)$/);
     expect(prediction?.probabilities.length).toBe(10);
     expect(prediction?.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
     expect(prediction?.digit).toBe(1);
+    expect(await page.locator('#probs .bar').count()).toBe(10);
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(errors).toEqual([]);
-  }, 150_000);
+  }, 250_000);
+
+  it('training in a Web Worker with seed s gives bit-identical weights to training on the page\'s main thread with seed s', async () => {
+    // A string, so that vitest does not rewrite the page's dynamic imports.
+    const result: unknown = await page.evaluate(`(async () => {
+      const w = await import('/dist/worker.js');
+      const script = await import('/examples/browser/train-digits.js');
+      const bits = (t) => Array.from(new Uint32Array(Float32Array.from(t.data()).buffer));
+      const out = [];
+      for (const seed of [5, 6]) {
+        const args = { epochs: 1, seed };
+        const inWorker = await w.trainInWorker({ module: '/examples/browser/train-digits.js', export: 'train', args });
+        const ctx = { args, aborted: false, throwIfAborted() {}, report() {}, async checkpoint() {} };
+        const here = (await script.train(ctx)).stateDict();
+        const keys = Object.keys(here);
+        const differing = keys.filter((k) => JSON.stringify(bits(here[k])) !== JSON.stringify(bits(inWorker[k])));
+        out.push({ seed, keys: keys.length, sameKeys: JSON.stringify(Object.keys(inWorker).sort()) === JSON.stringify([...keys].sort()), differing, firstWeight: bits(here['0.weight']).slice(0, 4) });
+      }
+      return out;
+    })()`);
+    const runs = result as { seed: number; keys: number; sameKeys: boolean; differing: string[]; firstWeight: number[] }[];
+    expect(runs.map((r) => ({ seed: r.seed, keys: r.keys, sameKeys: r.sameKeys, differing: r.differing }))).toEqual([
+      { seed: 5, keys: 6, sameKeys: true, differing: [] },
+      { seed: 6, keys: 6, sameKeys: true, differing: [] },
+    ]);
+    // Different seeds train to different weights: the comparison is not vacuous.
+    expect(runs[0].firstWeight).not.toEqual(runs[1].firstWeight);
+  }, 120_000);
 
   it('moves tensors to a Web Worker without copying: the sent buffer is detached', async () => {
     // A string, so that vitest does not rewrite the page's dynamic imports.

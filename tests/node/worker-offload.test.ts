@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
-import { nn, randn, tensor, manualSeed, noGrad, withSource, type Tensor } from '../../dist/index.js';
+import { nn, randn, tensor, manualSeed, noGrad, withSource, FerrogradError, type Tensor } from '../../dist/index.js';
 import { offload, wrap, tensorTransferHandler, WorkerCrashedError, type OffloadedModel } from '../../dist/worker.js';
 import { TinyModel, CrashOn13, Slow } from '../worker/fixtures/custom-model.mjs';
 
@@ -139,6 +139,44 @@ describe('offload', () => {
     expect(bits(await remote.forward(x))).toEqual(bits(model.forward(x)));
   });
 
+  it('a tensor of the wrong shape gets a FerrogradError back, and the worker carries on without leaking', async () => {
+    manualSeed(9);
+    const model = new nn.Sequential(new nn.Linear(64, 16), new nn.ReLU(), new nn.Linear(16, 10));
+    const remote = await start(model);
+    const good = randn([3, 64]);
+    (await remote.forward(good)).dispose();
+    const before = await remote.memory();
+    const wrong = remote.forward(randn([3, 5]));
+    await expect(wrong).rejects.toBeInstanceOf(FerrogradError);
+    await expect(wrong).rejects.toMatchObject({ kind: 'shape' });
+    await expect(wrong).rejects.toThrow(/64|5/);
+    await expect(remote.predict(randn([2, 3, 64, 1]))).rejects.toBeInstanceOf(FerrogradError);
+    // Still alive, still exact, and the rejected inputs were freed in the worker.
+    expect(bits(await remote.forward(good))).toEqual(bits(model.forward(good)));
+    const after = await remote.memory();
+    expect(after.tensors).toBe(before.tensors);
+    expect(after.bytes).toBe(before.bytes);
+  });
+
+  it('terminate() during a call rejects the pending calls; offload() and restart() work afterwards', async () => {
+    manualSeed(10);
+    const model = new Slow(200);
+    const source = { module: fixture('custom-model.mjs').href, export: 'Slow', args: [200] };
+    const remote = await start(model, { source });
+    const running = remote.forward(randn([2, 4]));
+    const queued = remote.predict(randn([1, 4]));
+    await new Promise((r) => setTimeout(r, 50)); // the first call is now busy in the worker
+    await remote.terminate();
+    await expect(running).rejects.toBeInstanceOf(WorkerCrashedError);
+    await expect(running).rejects.toThrow(/terminated/);
+    await expect(queued).rejects.toThrow(/terminated/);
+    const fresh = await start(new Slow(1), { source: { ...source, args: [1] } });
+    const x = randn([2, 4]);
+    expect((await fresh.forward(x)).shape).toEqual([2, 2]);
+    await remote.restart();
+    expect(bits(await remote.forward(x))).toEqual(bits(model.forward(x)));
+  });
+
   it('terminate() rejects calls made afterwards', async () => {
     const remote = await offload(new nn.Sequential(new nn.ReLU()));
     await remote.terminate();
@@ -171,6 +209,61 @@ describe('offload', () => {
     const after = await remote.memory();
     expect(after.tensors).toBe(before.tensors);
     expect(after.bytes).toBe(before.bytes);
+  });
+});
+
+describe('malformed messages to a worker', () => {
+  /** The worker host, driven by raw postMessage; resolves replies by id. */
+  async function rawHost(): Promise<{ worker: Worker; ask(message: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<Record<string, unknown>> }> {
+    const worker = new Worker(new URL('../../dist/worker-host.js', import.meta.url));
+    const replies = new Map<unknown, (data: Record<string, unknown>) => void>();
+    await new Promise<void>((resolve) => {
+      worker.on('message', (data: Record<string, unknown>) => {
+        if (data['ferrograd.worker.ready'] === true) resolve();
+        replies.get(data.id)?.(data);
+      });
+    });
+    let n = 0;
+    return {
+      worker,
+      ask(message, transfer = []) {
+        const id = `raw-${n++}`;
+        return new Promise((resolve) => {
+          replies.set(id, resolve);
+          worker.postMessage({ ...message, id }, transfer);
+        });
+      },
+    };
+  }
+  const thrown = (reply: Record<string, unknown>): { message?: string; name?: string; kind?: string } => {
+    expect(reply).toMatchObject({ type: 'HANDLER', name: 'throw', value: { isError: true } });
+    return (reply.value as { value: { message?: string; name?: string; kind?: string } }).value;
+  };
+
+  it('answers each with a clear FerrogradError instead of hanging or dying, and keeps serving', async () => {
+    const { worker, ask } = await rawHost();
+    try {
+      // Garbage without an id: nobody waits for it, and the worker must survive it.
+      worker.postMessage('garbage');
+      worker.postMessage(null);
+      worker.postMessage({ path: 'forward' });
+      expect(thrown(await ask({ type: 'EXPLODE' }))).toMatchObject({ name: 'FerrogradError', kind: 'value', message: expect.stringMatching(/malformed message: unknown message type "EXPLODE"/) });
+      expect(thrown(await ask({ type: 'APPLY', path: 'forward' })).message).toMatch(/path must be an array/);
+      expect(thrown(await ask({ type: 'APPLY', path: ['forward'], argumentList: [{ type: 'HANDLER', name: 'no.such.handler', value: 1 }] })).message).toMatch(/argument 0 is not a Comlink wire value/);
+      // A tensor whose data does not match its shape: Comlink would throw outside its try.
+      const data = new Float32Array(5);
+      const bad = await ask({ type: 'APPLY', path: ['forward'], argumentList: [{ type: 'HANDLER', name: 'ferrograd.tensor', value: { shape: [2, 3], dtype: 'float32', data } }] }, [data.buffer]);
+      expect(thrown(bad)).toMatchObject({ name: 'FerrogradError', message: expect.stringMatching(/shape \[2, 3\] carries 5 values/) });
+      const wrongType = await ask({ type: 'APPLY', path: ['forward'], argumentList: [{ type: 'HANDLER', name: 'ferrograd.tensor', value: { shape: [2], dtype: 'int32', data: new Float32Array(2) } }] });
+      expect(thrown(wrongType).message).toMatch(/int32 tensor message carries \[object Float32Array\]/);
+      // A plain object where a tensor belongs, and a method that does not exist.
+      expect(thrown(await ask({ type: 'APPLY', path: ['forward'], argumentList: [{ type: 'RAW', value: { shape: [1] } }] })).message).toMatch(/take a Tensor, got \[object Object\]/);
+      expect(thrown(await ask({ type: 'APPLY', path: ['noSuchMethod'], argumentList: [] })).name).toBe('TypeError');
+      // Still alive and answering.
+      expect(await ask({ type: 'APPLY', path: ['ping'], argumentList: [] })).toMatchObject({ type: 'RAW', value: 'pong' });
+    } finally {
+      await worker.terminate();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 // Standalone check of the browser demo: serves it, opens it in headless Chromium,
-// trains, draws a "1", prints the page's state and saves a screenshot.
+// presses Train, draws a "1", prints the page's state (with the main thread's lag
+// figures) and saves a screenshot.
 //   node tests/worker/browser-demo.mjs [epochs] [screenshot path]
 import { spawn } from 'node:child_process';
 import { chromium } from 'playwright';
@@ -17,7 +18,9 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 760 } });
   page.on('console', (m) => console.log('[page]', m.type(), m.text()));
   page.on('pageerror', (e) => console.log('[pageerror]', e));
-  await page.goto(`${base}/examples/browser/?autostart=${epochs}`);
+  await page.goto(`${base}/examples/browser/`);
+  await page.locator('#epochs').fill(String(epochs));
+  await page.locator('#start').click();
   const t0 = Date.now();
   while (true) {
     const s = await page.evaluate(() => ({ phase: demo.phase, batches: demo.batches.length, epochs: demo.epochs.length, frames: demo.frames, error: demo.error }));
@@ -32,7 +35,7 @@ try {
   for (let y = 30; y <= 226; y += 14) await page.mouse.move(pad.x + 128 + (y - 30) / 40, pad.y + y);
   await page.mouse.up();
   await page.waitForTimeout(500);
-  console.log(JSON.stringify(await page.evaluate(() => ({ parity: demo.parity, prediction: demo.prediction, framesWhileTraining: demo.framesWhileTraining, lastEpoch: demo.epochs.at(-1) }))));
+  console.log(JSON.stringify(await page.evaluate(() => ({ parity: demo.parity, prediction: demo.prediction, framesWhileTraining: demo.framesWhileTraining, lag: demo.lag, lastEpoch: demo.epochs.at(-1) }))));
   await page.screenshot({ path: shot, fullPage: true });
   console.log('screenshot:', shot);
 } finally {

@@ -3,7 +3,7 @@
 // its slot of a SharedArrayBuffer, or as a transferred array), then applies the
 // averaged gradients that every replica receives identically.
 
-import { Tensor, FerrogradError, loadModelAsync, nn, optim, tensor, tidy, type Json } from '../index.js';
+import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, tidy, type Json } from '../index.js';
 import { transfer } from 'comlink';
 
 /** A loss class of `nn` by name, with its options. */
@@ -22,8 +22,15 @@ export interface ReplicaConfig {
   workers: number;
   loss: LossSpec;
   optimizer: OptimizerSpec;
-  /** (workers + 1) slots of `numel` float32: one per replica, then the average. Null: transfer instead. */
+  /**
+   * With shared memory: two sets (even and odd steps) of `workers` slots of `numel`
+   * float32, one per replica's gradients. Null: gradients are transferred.
+   */
   shared: SharedArrayBuffer | null;
+  /** The step barrier (shared memory only): arrivals, counted up forever. */
+  barrier: SharedArrayBuffer | null;
+  /** Seeds this replica's generator (dropout masks), so that a run can be repeated. */
+  seed: number;
 }
 
 export interface ShardResult {
@@ -32,6 +39,9 @@ export interface ShardResult {
   /** The flat gradients, when no shared memory is used. */
   grads: Float32Array | null;
 }
+
+/** How long a replica waits at the barrier for the others before giving up. */
+const BARRIER_TIMEOUT_MS = 120_000;
 
 interface Replica {
   model: nn.Module;
@@ -61,6 +71,7 @@ function need(): Replica {
 }
 
 export async function initReplica(bytes: Uint8Array, config: ReplicaConfig): Promise<number> {
+  manualSeed(config.seed);
   const model = await loadModelAsync(bytes);
   model.train();
   const params = model.parameters();
@@ -71,12 +82,9 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig): Pro
   return numel;
 }
 
-/** Forward and backward on this replica's shard; the gradients go to shared memory or back to the caller. */
-export async function shardGradients(x: Tensor, y: Tensor, delayMs: number): Promise<ShardResult> {
-  const r = need();
-  const { rank, shared } = r.config;
+/** Forward and backward on this replica's shard into `flat`; returns the shard's mean loss. */
+function gradientsInto(r: Replica, x: Tensor, y: Tensor, flat: Float32Array): number {
   r.optimizer.zeroGrad();
-  const flat = shared !== null ? new Float32Array(shared, rank * r.numel * 4, r.numel) : new Float32Array(r.numel);
   const loss = tidy(() => {
     const l = r.loss.forward(r.model.forward(x), y);
     l.backward();
@@ -91,16 +99,79 @@ export async function shardGradients(x: Tensor, y: Tensor, delayMs: number): Pro
   });
   x.dispose();
   y.dispose();
-  // Test hook: lets a test make this replica finish late, to show the order of arrival does not matter.
-  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-  return shared !== null ? { loss, grads: null } : transfer({ loss, grads: flat }, [flat.buffer]);
+  return loss;
 }
 
-/** Applies the averaged gradients (from the shared average slot, or as given) with this replica's optimizer. */
+/** Forward and backward on this replica's shard; the gradients go back to the caller (no shared memory). */
+export async function shardGradients(x: Tensor, y: Tensor, delayMs: number): Promise<ShardResult> {
+  const r = need();
+  const flat = new Float32Array(r.numel);
+  const loss = gradientsInto(r, x, y, flat);
+  // Test hook: lets a test make this replica finish late, to show the order of arrival does not matter.
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  return transfer({ loss, grads: flat }, [flat.buffer]);
+}
+
+/**
+ * One whole training step with shared memory, in one message: this replica's gradients
+ * go to its slot; once every replica has arrived at the barrier, each one averages all
+ * slots itself, in rank order with the same float64 sums (so every replica computes the
+ * same bits, whatever the order of arrival) and applies the optimizer. Nothing is sent
+ * back but the shard's loss: the main thread neither copies nor averages gradients,
+ * and a step costs one round trip instead of two.
+ *
+ * `step` numbers the calls from 0 (the barrier is a counter that only grows); `weights`
+ * are the shard sizes over the batch size, per rank (0 for a replica without rows).
+ */
+export async function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): Promise<number> {
+  const r = need();
+  const { rank, workers, shared, barrier } = r.config;
+  if (shared === null || barrier === null) throw new FerrogradError('usage', 'DataParallel: sharedStep needs shared memory');
+  if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
+  const P = r.numel;
+  // Even and odd steps use different slots: a replica that finished step s may write its
+  // step s + 1 gradients while a slower one still reads step s's. It cannot get further
+  // ahead, since step s + 1's barrier waits for the slow one, which has read by then.
+  const base = (step % 2) * workers;
+  const slot = (k: number): Float32Array => new Float32Array(shared, (base + k) * P * 4, P);
+  // [0]: arrivals; [1]: set when a replica failed, so that the others stop waiting.
+  const counter = new Int32Array(barrier);
+  let loss = 0;
+  try {
+    if (x !== null && y !== null) loss = gradientsInto(r, x, y, slot(rank));
+  } catch (e) {
+    Atomics.store(counter, 1, 1);
+    Atomics.notify(counter, 0);
+    throw e;
+  }
+  // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  Atomics.add(counter, 0, 1);
+  Atomics.notify(counter, 0);
+  const target = workers * (step + 1);
+  const deadline = performance.now() + BARRIER_TIMEOUT_MS;
+  for (let seen = Atomics.load(counter, 0); seen < target; seen = Atomics.load(counter, 0)) {
+    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `DataParallel: another replica failed at step ${step}; replica ${rank} stops`);
+    const left = deadline - performance.now();
+    if (left <= 0) throw new FerrogradError('value', `DataParallel: replica ${rank} waited ${BARRIER_TIMEOUT_MS} ms for the others at step ${step}`);
+    Atomics.wait(counter, 0, seen, left);
+  }
+  // The same sums as the main thread made before: float64, weighted, in rank order.
+  const acc = new Float64Array(P);
+  for (let k = 0; k < workers; k++) {
+    const w = weights[k];
+    if (w === 0) continue;
+    const g = slot(k);
+    for (let j = 0; j < P; j++) acc[j] += w * g[j];
+  }
+  applyAverage(Float32Array.from(acc));
+  return loss;
+}
+
+/** Applies the averaged gradients with this replica's optimizer. */
 export function applyAverage(avg: Float32Array | null): void {
   const r = need();
-  const { shared, workers } = r.config;
-  const g = avg ?? (shared !== null ? new Float32Array(shared, workers * r.numel * 4, r.numel) : null);
+  const g = avg;
   if (g === null || g.length !== r.numel) throw new FerrogradError('value', `DataParallel: expected ${r.numel} averaged gradients`);
   tidy(() => {
     let at = 0;

@@ -6,7 +6,7 @@
 // averaged gradients with the same optimizer, so the replicas stay identical.
 
 import { transfer } from 'comlink';
-import { nn, Tensor, FerrogradError, keep, saveModel, type Json, type ModuleSource } from '../index.js';
+import { nn, Tensor, FerrogradError, keep, randint, saveModel, type Json, type ModuleSource } from '../index.js';
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
@@ -30,6 +30,13 @@ export interface DataParallelOptions {
    * cross-origin isolated pages); false posts transferred arrays instead.
    */
   sharedMemory?: boolean;
+  /**
+   * Seeds the replicas' generators (replica k gets `seed + k`), which draw the dropout
+   * masks: two runs with the same seed, model and batches give identical weights.
+   * Default: drawn from this thread's generator, so `manualSeed(s)` before `create`
+   * makes the whole run repeatable too.
+   */
+  seed?: number;
   /**
    * For tests of determinism: milliseconds a replica waits before reporting its
    * gradients at a given step, to force a particular order of arrival.
@@ -74,6 +81,8 @@ export class DataParallel {
   readonly #shared: SharedArrayBuffer | null;
   readonly #delay: ((rank: number, step: number) => number) | undefined;
   #steps = 0;
+  /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
+  #broken: unknown = undefined;
 
   private constructor(clients: WorkerClient<HostApi>[], numel: number, shared: SharedArrayBuffer | null, delay: DataParallelOptions['replicaDelayMs']) {
     this.#clients = clients;
@@ -94,13 +103,16 @@ export class DataParallel {
     }
     const bytes = saveModel(model, options.source === undefined ? {} : { source: options.source });
     const numel = model.parameters().reduce((n, p) => n + p.numel(), 0);
-    // One slot per replica, then the average: (workers + 1) × numel float32.
-    const shared = useShared ? new SharedArrayBuffer((workers + 1) * numel * 4) : null;
+    // One gradient slot per replica, twice (even and odd steps): see sharedStep.
+    const shared = useShared ? new SharedArrayBuffer(2 * workers * numel * 4) : null;
+    const barrier = useShared ? new SharedArrayBuffer(8) : null;
+    const seed = options.seed ?? randint(0, 2 ** 30, [1]).item();
+    if (!Number.isInteger(seed)) throw new FerrogradError('value', `DataParallel: seed must be an integer, got ${seed}`);
     const loss: LossSpec = typeof options.loss === 'string' ? { name: options.loss } : options.loss;
     const clients = Array.from({ length: workers }, (_, rank) => new WorkerClient<HostApi>(`ferrograd-replica-${rank}`));
     try {
       const sizes = await Promise.all(
-        clients.map((c, rank) => c.call((r) => r.initReplica(bytes.slice(), { rank, workers, loss, optimizer: options.optimizer, shared }))),
+        clients.map((c, rank) => c.call((r) => r.initReplica(bytes.slice(), { rank, workers, loss, optimizer: options.optimizer, shared, barrier, seed: seed + rank }))),
       );
       if (sizes.some((n) => n !== numel)) throw new FerrogradError('value', `DataParallel: replicas have ${sizes.join(', ')} parameters, the model ${numel}`);
     } catch (e) {
@@ -129,8 +141,10 @@ export class DataParallel {
       throw new FerrogradError('shape', `DataParallel.step: x [${x.shape.join(', ')}] and y [${y.shape.join(', ')}] must have the same batch size in dim 0`);
     }
     if (n === 0) throw new FerrogradError('value', 'DataParallel.step: the batch is empty');
+    if (this.#broken !== undefined) throw new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`);
     const step = this.#steps++;
     const sizes = shardSizes(n, this.workers);
+    if (this.#shared !== null) return this.#sharedStep(x, y, step, sizes);
     const pieces: Tensor[] = [];
     let start = 0;
     const calls = this.#clients.map((c, rank): Promise<ShardResult> | null => {
@@ -154,31 +168,63 @@ export class DataParallel {
     }
 
     // Weighted mean over shards, in rank order whatever the order of arrival.
+    // (With shared memory the replicas do this themselves: see #sharedStep.)
     const P = this.#numel;
     const acc = new Float64Array(P);
     let loss = 0;
     results.forEach((res, rank) => {
       if (res === null) return;
       const w = sizes[rank] / n;
-      const g = this.#shared !== null ? new Float32Array(this.#shared, rank * P * 4, P) : res.grads;
+      const g = res.grads;
       if (g === null || g.length !== P) throw new FerrogradError('value', `DataParallel: replica ${rank} sent no gradients`);
       for (let j = 0; j < P; j++) acc[j] += w * g[j];
       loss += w * res.loss;
     });
 
-    if (this.#shared !== null) {
-      new Float32Array(this.#shared, this.workers * P * 4, P).set(acc);
-      await Promise.all(this.#clients.map((c) => c.call((r) => r.applyAverage(null))));
-    } else {
-      const avg = Float32Array.from(acc);
-      await Promise.all(
-        this.#clients.map((c) => {
-          const copy = avg.slice();
-          return c.call((r) => r.applyAverage(transfer(copy, [copy.buffer])));
-        }),
-      );
-    }
+    const avg = Float32Array.from(acc);
+    await Promise.all(
+      this.#clients.map((c) => {
+        const copy = avg.slice();
+        return c.call((r) => r.applyAverage(transfer(copy, [copy.buffer])));
+      }),
+    );
     return loss;
+  }
+
+  /**
+   * A step over shared memory: one message per replica carrying its shard; the replicas
+   * meet at a barrier, each averages the gradients of all in rank order and applies them.
+   * The main thread only cuts the batch and sums the shards' losses.
+   */
+  async #sharedStep(x: Tensor, y: Tensor, step: number, sizes: number[]): Promise<number> {
+    const n = x.shape[0];
+    const weights = sizes.map((len) => len / n);
+    const pieces: Tensor[] = [];
+    let start = 0;
+    const calls = this.#clients.map((c, rank): Promise<number> => {
+      const len = sizes[rank];
+      const at = start;
+      start += len;
+      const delay = this.#delay?.(rank, step) ?? 0;
+      // A replica without rows still takes part: it must meet the others at the barrier.
+      if (len === 0) return c.call((r) => r.sharedStep(null, null, step, weights, delay));
+      // Kept: the call is queued and serializes its arguments when its turn comes.
+      const xs = keep(x.narrow(0, at, len));
+      const ys = keep(y.narrow(0, at, len));
+      pieces.push(xs, ys);
+      return c.call((r) => r.sharedStep(xs, ys, step, weights, delay));
+    });
+    let losses: number[];
+    try {
+      losses = await Promise.all(calls);
+    } catch (e) {
+      // The replicas may now disagree (some applied nothing): no later step may run.
+      this.#broken = e;
+      throw e;
+    } finally {
+      for (const t of pieces) t.dispose();
+    }
+    return losses.reduce((sum, l, rank) => sum + weights[rank] * l, 0);
   }
 
   /** The trained weights (from replica 0; all replicas hold the same). */

@@ -6,7 +6,7 @@ import { nn, Tensor, FerrogradError, loadModelAsync, memory, noGrad, tidy, type 
 import { expose } from './rpc.js';
 import { sendAndFree } from './transfer.js';
 import { runTraining, type AbortState, type TrainProgress } from './train-runtime.js';
-import { initReplica, shardGradients, applyAverage, replicaStateDict, type ReplicaConfig, type ShardResult } from './data-parallel-runtime.js';
+import { initReplica, shardGradients, sharedStep, applyAverage, replicaStateDict, type ReplicaConfig, type ShardResult } from './data-parallel-runtime.js';
 
 let model: nn.Module | null = null;
 let abortState: AbortState = { flagged: false, shared: null };
@@ -17,7 +17,9 @@ function loaded(): nn.Module {
 }
 
 /** Runs the model on `x` (freed afterwards) and sends the result without keeping a copy here. */
-function run(x: Tensor, evalMode: boolean): Tensor {
+function run(x: unknown, evalMode: boolean): Tensor {
+  // A plain object posted by a foreign caller would otherwise fail deep in a layer.
+  if (!(x instanceof Tensor)) throw new FerrogradError('value', `ferrograd worker: forward/predict take a Tensor, got ${Object.prototype.toString.call(x)}`);
   const m = loaded();
   const was = m.training;
   if (evalMode) m.eval();
@@ -26,6 +28,10 @@ function run(x: Tensor, evalMode: boolean): Tensor {
     const y = tidy(() => noGrad(() => m.forward(x)));
     if (y !== x) x.dispose();
     return sendAndFree(y);
+  } catch (e) {
+    // A rejected input (wrong shape, wrong dtype) must not stay behind in this worker.
+    if (!x.isDisposed) x.dispose();
+    throw e;
   } finally {
     if (evalMode) m.train(was);
   }
@@ -60,7 +66,7 @@ const api = {
   },
   async train(
     spec: { module: string; export: string; args: Json },
-    onProgress: ((p: TrainProgress) => unknown) | null,
+    onProgress: ((batch: TrainProgress[]) => unknown) | null,
     sharedAbort: Int32Array | null,
   ): Promise<Record<string, Tensor>> {
     abortState = { flagged: false, shared: sharedAbort };
@@ -77,6 +83,9 @@ const api = {
   },
   shardGradients(x: Tensor, y: Tensor, delayMs: number): Promise<ShardResult> {
     return shardGradients(x, y, delayMs);
+  },
+  sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): Promise<number> {
+    return sharedStep(x, y, step, weights, delayMs);
   },
   applyAverage(avg: Float32Array | null): void {
     applyAverage(avg);

@@ -56,7 +56,22 @@ export function trainInWorker(spec: TrainSpec, options: TrainInWorkerOptions = {
   const client = new WorkerClient<HostApi>(options.name ?? 'ferrograd-train');
   const shared = canShareMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null;
   const wire = { module: absoluteUrl(spec.module), export: spec.export ?? 'default', args: spec.args ?? null };
-  const progress = onProgress === undefined ? null : proxy((p: TrainProgress) => onProgress(p));
+  // The worker sends progress in batches (see PROGRESS_INTERVAL_MS); the user's callback still sees one event at a time.
+  const progress =
+    onProgress === undefined
+      ? null
+      : proxy((batch: TrainProgress[]) => {
+          let failure: { error: unknown } | null = null;
+          for (const p of batch) {
+            try {
+              onProgress(p);
+            } catch (error) {
+              // One failing event must not hide the others; the first error goes back to the worker, which ignores it.
+              failure ??= { error };
+            }
+          }
+          if (failure !== null) throw failure.error;
+        });
   const running = client.call((r) => r.train(wire, progress, shared));
 
   return new Promise((resolve, reject) => {

@@ -140,7 +140,17 @@ export const tensorsTransferHandler: TransferHandler<Tensor[] | Record<string, T
     return [{ keys, items }, items.map((w) => w.data.buffer)];
   },
   deserialize(w: TensorsWire): Tensor[] | Record<string, Tensor> {
-    const tensors = w.items.map(fromWire);
+    if (typeof w !== 'object' || w === null || !Array.isArray(w.items) || (w.keys !== null && (!Array.isArray(w.keys) || w.keys.length !== w.items.length))) {
+      throw new FerrogradError('value', 'ferrograd/worker: a tensors message needs items (and keys, one per item, or null)');
+    }
+    const tensors: Tensor[] = [];
+    try {
+      for (const item of w.items) tensors.push(fromWire(item));
+    } catch (e) {
+      // One bad item fails the message; the good ones read so far must not leak.
+      for (const t of tensors) t.dispose();
+      throw e;
+    }
     if (w.keys === null) return tensors;
     const out: Record<string, Tensor> = {};
     // defineProperty, not assignment: a key such as "__proto__" must stay a key.
@@ -149,5 +159,43 @@ export const tensorsTransferHandler: TransferHandler<Tensor[] | Record<string, T
   },
 };
 
+/** A thrown value on the wire, as Comlink's own 'throw' handler writes it (plus `kind`). */
+export interface ThrownWire {
+  isError: boolean;
+  value: unknown;
+}
+
+/** What a thread sends back for a call that threw: a FerrogradError keeps its `kind`. */
+export function serializeThrown(value: unknown): ThrownWire {
+  if (value instanceof FerrogradError) return { isError: true, value: { message: value.message, name: value.name, stack: value.stack, kind: value.kind } };
+  if (value instanceof Error) return { isError: true, value: { message: value.message, name: value.name, stack: value.stack } };
+  return { isError: false, value };
+}
+
+function rebuildThrown(w: ThrownWire): unknown {
+  if (!w.isError || typeof w.value !== 'object' || w.value === null) return w.value;
+  const message: unknown = Reflect.get(w.value, 'message');
+  const name: unknown = Reflect.get(w.value, 'name');
+  const kind: unknown = Reflect.get(w.value, 'kind');
+  const stack: unknown = Reflect.get(w.value, 'stack');
+  const text = typeof message === 'string' ? message : 'an error in the other thread';
+  // A FerrogradError comes back as one, so `instanceof` and `kind` work across threads.
+  const e = name === 'FerrogradError' && typeof kind === 'string' ? new FerrogradError(kind, text) : Object.assign(new Error(text), w.value);
+  if (typeof stack === 'string') e.stack = stack;
+  return e;
+}
+
+// Comlink's handler for thrown values recognizes them by a private symbol; we keep its
+// test and replace the (de)serialization, which would turn a FerrogradError into an Error.
+const comlinkThrow = transferHandlers.get('throw');
+const throwHandler: TransferHandler<{ value: unknown }, ThrownWire> = {
+  canHandle: (v: unknown): v is { value: unknown } => comlinkThrow?.canHandle(v) === true,
+  serialize: (t: { value: unknown }): [ThrownWire, Transferable[]] => [serializeThrown(t.value), []],
+  deserialize(w: ThrownWire): never {
+    throw rebuildThrown(w);
+  },
+};
+
+transferHandlers.set('throw', throwHandler);
 transferHandlers.set('ferrograd.tensor', tensorTransferHandler);
 transferHandlers.set('ferrograd.tensors', tensorsTransferHandler);
