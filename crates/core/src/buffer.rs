@@ -82,6 +82,29 @@ pub fn alloc_f32(op: &'static str, len: usize) -> Result<Vec<f32>> {
     take_vec(op, len, hit)
 }
 
+/// Scratch space of `len` floats for a kernel that overwrites every element it reads (im2col
+/// matrices, gathered gradients): a pooled buffer as it was left, or a zeroed new one. Hand it
+/// back with `recycle_f32` so the next call of the same shape reuses it.
+pub fn scratch_f32(op: &'static str, len: usize) -> Result<Vec<f32>> {
+    let hit = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let v = p.f32s.get_mut(&len).and_then(|l| l.pop());
+        if v.is_some() {
+            p.bytes -= len * 4;
+        }
+        v
+    });
+    match hit {
+        Some(v) => Ok(v),
+        None => take_vec(op, len, None),
+    }
+}
+
+/// Parks a scratch vector in the pool (or frees it when the pool is full).
+pub fn recycle_f32(v: Vec<f32>) {
+    drop(Buffer::F32(v));
+}
+
 /// A zeroed `Vec<i32>` of `len` elements, from the pool when one is free.
 pub fn alloc_i32(op: &'static str, len: usize) -> Result<Vec<i32>> {
     let hit = POOL.with(|p| {
@@ -205,5 +228,20 @@ mod tests {
         assert_eq!(w.as_ptr(), ptr);
         assert!(w.iter().all(|&x| x == 0.0));
         assert_eq!(pooled_bytes(), 0);
+    }
+
+    #[test]
+    fn scratch_is_recycled_without_zeroing() {
+        clear_pool();
+        let mut v = scratch_f32("t", 300).unwrap();
+        assert!(v.iter().all(|&x| x == 0.0));
+        v[0] = 2.0;
+        let ptr = v.as_ptr();
+        recycle_f32(v);
+        assert_eq!(pooled_bytes(), 1200);
+        let w = scratch_f32("t", 300).unwrap();
+        assert_eq!((w.as_ptr(), w[0]), (ptr, 2.0));
+        recycle_f32(w);
+        clear_pool();
     }
 }

@@ -19,8 +19,10 @@ use super::simd::gemm as simd;
 /// basic block in a register at once and leaves only xmm0–xmm14 free, so a tile of
 /// `MR·NR/4` accumulators + `NR/4` B vectors + `MR` A broadcasts + 1 temporary must fit in 15:
 /// 2×16 (8 + 4 + 2 + 1) and 4×8 (8 + 2 + 4 + 1) do, anything larger spills (measured: 3×12,
-/// 5×8, 4×12 lose 25–50 %). 2×16 beat 4×8 by a few percent here: only 2 broadcast offsets per
-/// step, so V8 keeps the loop counters in registers instead of spilling them.
+/// 5×8, 4×12 lose 25–50 %). Both kernels are in `simd::gemm` (set MR/NR to 4/8 to switch);
+/// compared interleaved in one process (bench/gemm-variants.mjs) they were level within 3 % at
+/// 256–1024 in every layout (29–31 GFLOPS on this shared machine), and 2×16 was ~8 % ahead on
+/// short-m conv shapes (20×64×250), so 2×16 stays.
 pub(crate) const MR: usize = 2;
 /// Columns of the C tile: four f32x4 vectors, see `MR`.
 pub(crate) const NR: usize = 16;
@@ -220,7 +222,7 @@ fn micro_kernel(
     overwrite: bool,
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    simd::kernel_2x16(kc, ap, bp, c, ldc, mr, nr, overwrite);
+    simd::kernel(kc, ap, bp, c, ldc, mr, nr, overwrite);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     kernel_scalar(kc, ap, bp, c, ldc, mr, nr, overwrite);
 }

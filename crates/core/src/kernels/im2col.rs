@@ -1,6 +1,7 @@
 //! im2col / col2im for one image plane stack: they turn a 2-D convolution into one GEMM
 //! (`weight [O, C·kh·kw] · col [C·kh·kw, oh·ow]`) and its input gradient back into an image.
-//! Plain slice loops, no allocation; the caller owns `col` and reuses it across samples.
+//! Plain slice loops, no allocation; the caller owns `col` and reuses it across samples. The
+//! `_ld` variants place several samples' columns side by side for one batched GEMM.
 
 /// The sweep of a kh×kw window (with stride, dilation and top/left padding) that produces an
 /// oh×ow output. Bottom/right padding only shows up in `oh`/`ow`: positions past the input
@@ -34,6 +35,13 @@ fn valid_cols(w: usize, win: &Window, off: usize) -> (usize, usize) {
 /// `col[(ci·kh + i)·kw + j][oy·ow + ox] = x[ci][oy·sh + i·dh − pt][ox·sw + j·dw − pl]`, zero where
 /// that falls in the padding. `x` is `[c, h, w]`, `col` is `[c·kh·kw, oh·ow]`.
 pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [f32]) {
+    im2col_ld(x, c, h, w, win, col, win.oh * win.ow)
+}
+
+/// `im2col` into a wider matrix whose rows are `ld ≥ oh·ow` apart, so that the columns of several
+/// samples can sit side by side (`col` starts at this sample's first column) and one GEMM
+/// serves the whole batch.
+pub fn im2col_ld(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [f32], ld: usize) {
     let p = win.oh * win.ow;
     let mut row = 0;
     for ci in 0..c {
@@ -42,7 +50,7 @@ pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
-                let dst_row = &mut col[row * p..(row + 1) * p];
+                let dst_row = &mut col[row * ld..row * ld + p];
                 for oy in 0..win.oh {
                     let dst = &mut dst_row[oy * win.ow..(oy + 1) * win.ow];
                     let y = oy * win.sh + i * win.dh;
@@ -71,6 +79,11 @@ pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [
 /// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read
 /// from (padding entries are dropped). `dx` is `[c, h, w]` and is accumulated into.
 pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32]) {
+    col2im_ld(col, c, h, w, win, dx, win.oh * win.ow)
+}
+
+/// `col2im` from a wider matrix whose rows are `ld` apart (see `im2col_ld`).
+pub fn col2im_ld(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32], ld: usize) {
     let p = win.oh * win.ow;
     let mut row = 0;
     for ci in 0..c {
@@ -79,7 +92,7 @@ pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut 
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
-                let src_row = &col[row * p..(row + 1) * p];
+                let src_row = &col[row * ld..row * ld + p];
                 for oy in 0..win.oh {
                     let y = oy * win.sh + i * win.dh;
                     if y < win.pt || y - win.pt >= h {

@@ -1,12 +1,14 @@
 //! 2-D convolution in PyTorch's layout: input `[N, C, H, W]`, weight `[O, C/groups, kh, kw]`,
-//! bias `[O]`. Each (sample, group) is one im2col and one packed GEMM; the backward pass reuses
-//! the same GEMM through its transpose flags, and col2im folds the input gradient back.
+//! bias `[O]`. Per group, a chunk of samples (the whole batch when it fits `COL_BUDGET`) is one
+//! im2col matrix and one packed GEMM; the backward pass reuses the same GEMM through its
+//! transpose flags, and col2im folds the input gradient back.
 
 use crate::autograd::Op;
 use crate::context::{Context, Id};
+use crate::buffer::{recycle_f32, scratch_f32};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::gemm::gemm;
-use crate::kernels::im2col::{col2im, im2col, Window};
+use crate::kernels::im2col::{col2im_ld, im2col_ld, Window};
 use crate::shape::{numel, MAX_NUMEL};
 use crate::tensor::{new_f32, Tensor};
 
@@ -145,12 +147,25 @@ fn geometry(op: &'static str, x: &[usize], w: &[usize], bias: Option<&[usize]>, 
     };
     let geo = Geometry { n, c, h, w: wd, o, cg: wc, og: o / g, groups: g, win: Window { kh, kw, sh, sw, pt, pl, dh, dw, oh, ow } };
     numel(op, &geo.out_shape())?;
-    // The im2col scratch holds one (sample, group) at a time.
+    // The im2col scratch holds at least one (sample, group) at a time.
     numel(op, &[geo.k(), geo.p()])?;
     Ok(geo)
 }
 
-/// conv2d forward on values.
+/// Upper bound on the im2col scratch, in floats (16 MiB). Samples are processed in chunks of
+/// `chunk(geo)` so that one GEMM covers as many samples as fit: for the lecture CNN at batch 64
+/// that is the whole batch (conv1: 25 × 64·576, conv2: 250 × 64·64 floats), which turns 64 thin
+/// GEMMs (10×576×25, 20×64×250) into one wide one and amortises packing and tile edges.
+const COL_BUDGET: usize = 4 << 20;
+
+/// Samples per batched GEMM.
+fn chunk(geo: &Geometry) -> usize {
+    (COL_BUDGET / (geo.k() * geo.p()).max(1)).clamp(1, geo.n.max(1))
+}
+
+/// conv2d forward on values. Per group and chunk of `ns` samples: the samples' im2col matrices
+/// side by side (`[k, ns·pp]`), one GEMM `W_g · col` into `[og, ns·pp]`, then each sample's
+/// `[og, pp]` block is copied to its place in NCHW with the bias added on the way.
 pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParams) -> Result<Tensor> {
     let op = "conv2d";
     let geo = geometry(op, &x.shape, &w.shape, b.map(|t| &t.shape[..]), p)?;
@@ -159,72 +174,119 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
         Some(t) => Some(t.f32s(op)?),
         None => None,
     };
-    let (k, pp) = (geo.k(), geo.p());
-    let mut col = crate::buffer::alloc_f32(op, k * pp)?;
+    let (k, pp, og) = (geo.k(), geo.p(), geo.og);
+    let ns = chunk(&geo);
+    let mut col = scratch_f32(op, k * ns * pp)?;
+    // With one sample per chunk the GEMM can write straight into the output.
+    let mut tmp = scratch_f32(op, if ns > 1 { og * ns * pp } else { 0 })?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
     new_f32(op, &geo.out_shape(), |out| {
-        for s in 0..geo.n {
+        for s0 in (0..geo.n).step_by(ns) {
+            let cnt = ns.min(geo.n - s0);
+            let ld = cnt * pp;
             for g in 0..geo.groups {
-                let xg = &xs[s * chw + g * cghw..s * chw + (g + 1) * cghw];
-                im2col(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col);
-                let wg = &ws[g * geo.og * k..(g + 1) * geo.og * k];
-                let o0 = (s * geo.o + g * geo.og) * pp;
-                gemm(geo.og, pp, k, wg, false, &col, false, &mut out[o0..o0 + geo.og * pp], false);
-            }
-            if let Some(bs) = bs {
-                for (oc, &bv) in bs.iter().enumerate() {
-                    let o0 = (s * geo.o + oc) * pp;
-                    for v in &mut out[o0..o0 + pp] {
-                        *v += bv;
+                for j in 0..cnt {
+                    let xg = &xs[(s0 + j) * chw + g * cghw..][..cghw];
+                    im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
+                }
+                let wg = &ws[g * og * k..(g + 1) * og * k];
+                let bias = |oc: usize| bs.map_or(0.0, |b| b[g * og + oc]);
+                if ns == 1 {
+                    let o0 = (s0 * geo.o + g * og) * pp;
+                    let dst = &mut out[o0..o0 + og * pp];
+                    gemm(og, pp, k, wg, false, &col, false, dst, false);
+                    if bs.is_some() {
+                        for (oc, row) in dst.chunks_exact_mut(pp).enumerate() {
+                            let bv = bias(oc);
+                            row.iter_mut().for_each(|v| *v += bv);
+                        }
+                    }
+                    continue;
+                }
+                let t = &mut tmp[..og * ld];
+                gemm(og, ld, k, wg, false, &col, false, t, false);
+                for (oc, trow) in t.chunks_exact(ld).enumerate() {
+                    let bv = bias(oc);
+                    for (j, src) in trow.chunks_exact(pp).enumerate() {
+                        let o0 = ((s0 + j) * geo.o + g * og + oc) * pp;
+                        for (d, &v) in out[o0..o0 + pp].iter_mut().zip(src) {
+                            *d = v + bv;
+                        }
                     }
                 }
             }
         }
     })
+    .map(|t| {
+        recycle_f32(col);
+        recycle_f32(tmp);
+        t
+    })
 }
 
 // Y_sg = W_g · col(X_sg) + b  ⇒
 //   dW_g = Σ_s dY_sg · col(X_sg)ᵀ,  db = Σ_{s,pixels} dY,  dX_sg = col2im(W_gᵀ · dY_sg)
+// Batched like the forward pass: per chunk of samples, dY_g is gathered into `[og, ns·pp]` and
+// col(X) laid out `[k, ns·pp]`, so each of dW and dX is one GEMM with a deep (ns·pp) or wide
+// (ns·pp) dimension instead of ns thin ones.
 /// Gradients of (input, weight[, bias]); `need` says which of input and weight the graph
 /// wants, so the first layer skips the col2im of an input that needs no gradient.
 pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &Conv2dParams, need: [bool; 2]) -> Result<Vec<Option<Tensor>>> {
     let op = "conv2d_backward";
     let geo = geometry(op, &x.shape, &w.shape, None, p)?;
     let (gs, xs, ws) = (g.f32s(op)?, x.f32s(op)?, w.f32s(op)?);
-    let (k, pp) = (geo.k(), geo.p());
-    let mut col = crate::buffer::alloc_f32(op, k * pp)?;
+    let (k, pp, og) = (geo.k(), geo.p(), geo.og);
+    let ns = chunk(&geo);
+    let mut col = scratch_f32(op, k * ns * pp)?;
+    let mut gy = scratch_f32(op, og * ns * pp)?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
 
-    let gw = if need[1] {
-        Some(new_f32(op, &w.shape, |dw| {
-            for s in 0..geo.n {
-                for gi in 0..geo.groups {
-                    let xg = &xs[s * chw + gi * cghw..s * chw + (gi + 1) * cghw];
-                    im2col(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col);
-                    let o0 = (s * geo.o + gi * geo.og) * pp;
-                    let dwg = &mut dw[gi * geo.og * k..(gi + 1) * geo.og * k];
-                    gemm(geo.og, k, pp, &gs[o0..o0 + geo.og * pp], false, &col, true, dwg, true);
-                }
+    // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`.
+    let gather = |gy: &mut [f32], s0: usize, cnt: usize, gi: usize| {
+        let ld = cnt * pp;
+        for (oc, row) in gy[..og * ld].chunks_exact_mut(ld).enumerate() {
+            for (j, dst) in row.chunks_exact_mut(pp).enumerate() {
+                let o0 = ((s0 + j) * geo.o + gi * og + oc) * pp;
+                dst.copy_from_slice(&gs[o0..o0 + pp]);
             }
-        })?)
-    } else {
-        None
+        }
     };
 
-    let gx = if need[0] {
-        Some(new_f32(op, &x.shape, |dx| {
-            for s in 0..geo.n {
-                for gi in 0..geo.groups {
-                    let o0 = (s * geo.o + gi * geo.og) * pp;
-                    let wg = &ws[gi * geo.og * k..(gi + 1) * geo.og * k];
-                    gemm(k, pp, geo.og, wg, true, &gs[o0..o0 + geo.og * pp], false, &mut col, false);
-                    let dxg = &mut dx[s * chw + gi * cghw..s * chw + (gi + 1) * cghw];
-                    col2im(&col, geo.cg, geo.h, geo.w, &geo.win, dxg);
+    let mut dw = if need[1] { Some(crate::buffer::alloc_f32(op, w.numel())?) } else { None };
+    let mut dx = if need[0] { Some(crate::buffer::alloc_f32(op, x.numel())?) } else { None };
+    for s0 in (0..geo.n).step_by(ns) {
+        let cnt = ns.min(geo.n - s0);
+        let ld = cnt * pp;
+        for gi in 0..geo.groups {
+            gather(&mut gy, s0, cnt, gi);
+            let gyc = &gy[..og * ld];
+            if let Some(dw) = dw.as_mut() {
+                for j in 0..cnt {
+                    let xg = &xs[(s0 + j) * chw + gi * cghw..][..cghw];
+                    im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
+                }
+                let dwg = &mut dw[gi * og * k..(gi + 1) * og * k];
+                gemm(og, k, ld, gyc, false, &col, true, dwg, true);
+            }
+            if let Some(dx) = dx.as_mut() {
+                let wg = &ws[gi * og * k..(gi + 1) * og * k];
+                gemm(k, ld, og, wg, true, gyc, false, &mut col[..k * ld], false);
+                for j in 0..cnt {
+                    let dxg = &mut dx[(s0 + j) * chw + gi * cghw..][..cghw];
+                    col2im_ld(&col[j * pp..], geo.cg, geo.h, geo.w, &geo.win, dxg, ld);
                 }
             }
-        })?)
-    } else {
-        None
+        }
+    }
+    recycle_f32(col);
+    recycle_f32(gy);
+    let gx = match dx {
+        Some(v) => Some(Tensor::from_f32(x.shape.clone(), v)),
+        None => None,
+    };
+    let gw = match dw {
+        Some(v) => Some(Tensor::from_f32(w.shape.clone(), v)),
+        None => None,
     };
 
     let mut grads = vec![gx, gw];

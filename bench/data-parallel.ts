@@ -1,0 +1,230 @@
+// DataParallel with 2 workers against 1 worker on the lecture's CNN (conv 1→10 k5,
+// max-pool 2, conv 10→20 k5, max-pool 2, dropout .25, fc 320→100→10, ReLU), trained
+// on Fashion-MNIST (or the bundled digits scaled to 28×28 when it is absent):
+//   - training throughput, examples/s: the median over stretches of STRETCH steps after
+//     WARMUP steps, per configuration;
+//   - held-out accuracy of each after the same epochs over the same batches;
+//   - two 2-worker runs with the same seed: identical weights, compared as bytes;
+//   - where a 2-worker step's time goes: the shard's compute (measured on this thread
+//     with the same wasm) against the whole step.
+// Workers run the built package, so this imports dist/: `npm run build` first.
+//
+//   npm run bench:data-parallel            (DP_TRAIN=12000 DP_EPOCHS=2 DP_BATCH=64 by default)
+//   DP_TRAIN=60000 DP_EPOCHS=3 npm run bench:data-parallel
+
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { nn, datasets, manualSeed, noGrad, randperm, save, tensor, tidy, type Tensor } from '../dist/index.js';
+import { DataParallel } from '../dist/worker.js';
+
+const TRAIN = Number(process.env.DP_TRAIN ?? 12000);
+const EPOCHS = Number(process.env.DP_EPOCHS ?? 2);
+const BATCH = Number(process.env.DP_BATCH ?? 64);
+const WARMUP = 10;
+const STRETCH = 20;
+const SEED = 7;
+const OPTIMIZER = { name: 'SGD', options: { lr: 0.05, momentum: 0.9 } };
+const FASHION = '/usr/share/datasets/fashion-mnist';
+
+function lectureCnn(): nn.Module {
+  return new nn.Sequential(
+    new nn.Conv2d(1, 10, 5), // [N, 10, 24, 24]
+    new nn.ReLU(),
+    new nn.MaxPool2d(2), // [N, 10, 12, 12]
+    new nn.Conv2d(10, 20, 5), // [N, 20, 8, 8]
+    new nn.ReLU(),
+    new nn.MaxPool2d(2), // [N, 20, 4, 4]
+    new nn.Flatten(),
+    new nn.Dropout(0.25),
+    new nn.Linear(320, 100),
+    new nn.ReLU(),
+    new nn.Linear(100, 10),
+  );
+}
+
+interface Split {
+  x: Tensor;
+  y: Tensor;
+}
+
+/** The 8×8 digits, nearest-neighbour scaled to 28×28 (each pixel 3.5 wide, by index). */
+function digits28(): { train: Split; test: Split; source: string } {
+  const d = new datasets.Digits();
+  const n = d.targets.shape[0];
+  const src = d.data.data();
+  const out = new Float32Array(n * 28 * 28);
+  for (let i = 0; i < n; i++) {
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) out[i * 784 + r * 28 + c] = src[i * 64 + Math.floor(r / 3.5) * 8 + Math.floor(c / 3.5)] / 16;
+  }
+  const x = tensor(out, { shape: [n, 1, 28, 28] });
+  const cut = n - 297;
+  return { train: { x: x.narrow(0, 0, cut), y: d.targets.narrow(0, 0, cut) }, test: { x: x.narrow(0, cut, n - cut), y: d.targets.narrow(0, cut, n - cut) }, source: 'UCI digits scaled to 28×28' };
+}
+
+async function loadData(): Promise<{ train: Split; test: Split; source: string }> {
+  if (!existsSync(FASHION)) return digits28();
+  const train = await datasets.FashionMNIST.load({ root: FASHION, train: true });
+  const test = await datasets.FashionMNIST.load({ root: FASHION, train: false });
+  const n = Math.min(TRAIN, train.targets.shape[0]);
+  return { train: { x: train.data.narrow(0, 0, n), y: train.targets.narrow(0, 0, n) }, test: { x: test.data, y: test.targets }, source: `Fashion-MNIST (${n} training images, ${test.targets.shape[0]} test images)` };
+}
+
+/** The batches of one epoch: the same for every configuration (seeded permutation). */
+function epochBatches(train: Split, epoch: number): [Tensor, Tensor][] {
+  manualSeed(1000 + epoch);
+  const perm = randperm(train.y.shape[0]);
+  const x = train.x.indexSelect(0, perm);
+  const y = train.y.indexSelect(0, perm);
+  const out: [Tensor, Tensor][] = [];
+  for (let at = 0; at + BATCH <= y.shape[0]; at += BATCH) out.push([x.narrow(0, at, BATCH), y.narrow(0, at, BATCH)]);
+  return out;
+}
+
+function accuracy(model: nn.Module, test: Split): number {
+  model.eval();
+  let correct = 0;
+  const n = test.y.shape[0];
+  for (let at = 0; at < n; at += 1000) {
+    const len = Math.min(1000, n - at);
+    correct += tidy(() => noGrad(() => model.forward(test.x.narrow(0, at, len)).argmax(1).eq(test.y.narrow(0, at, len)).sum().item()));
+  }
+  return correct / n;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface RunResult {
+  workers: number;
+  examplesPerSecond: number;
+  stretches: number[];
+  stepMs: number;
+  accuracy: number;
+  bytes: Uint8Array;
+}
+
+async function run(workers: number, data: { train: Split; test: Split }): Promise<RunResult> {
+  manualSeed(SEED);
+  const model = lectureCnn();
+  const dp = await DataParallel.create(model, { workers, seed: SEED, loss: 'CrossEntropyLoss', optimizer: OPTIMIZER });
+  const stepTimes: number[] = [];
+  try {
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      for (const [x, y] of epochBatches(data.train, epoch)) {
+        const t0 = performance.now();
+        await dp.step(x, y);
+        stepTimes.push(performance.now() - t0);
+      }
+    }
+    const sd = await dp.stateDict();
+    model.loadStateDict(sd);
+    const bytes = save(sd);
+    const measured = stepTimes.slice(WARMUP);
+    const stretches: number[] = [];
+    for (let at = 0; at + STRETCH <= measured.length; at += STRETCH) {
+      const ms = measured.slice(at, at + STRETCH).reduce((a, b) => a + b, 0);
+      stretches.push((STRETCH * BATCH * 1000) / ms);
+    }
+    return { workers, examplesPerSecond: median(stretches), stretches, stepMs: median(measured), accuracy: accuracy(model, data.test), bytes };
+  } finally {
+    await dp.terminate();
+  }
+}
+
+/** Forward + backward of one shard on this thread: what a replica computes per step. */
+function shardComputeMs(train: Split, rows: number): number {
+  manualSeed(SEED);
+  const model = lectureCnn();
+  const lossFn = new nn.CrossEntropyLoss();
+  const times: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    tidy(() => {
+      const l = lossFn.forward(model.forward(train.x.narrow(0, i * rows, rows)), train.y.narrow(0, i * rows, rows));
+      l.backward();
+      return l.item();
+    });
+    for (const p of model.parameters()) p.grad = null;
+    if (i >= 5) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/**
+ * The machine's parallel capacity right now, without DataParallel: plain worker threads
+ * that each run forward + backward of a 32-row shard 40 times, 1 thread alone vs 2 at
+ * once. On a loaded 2-core machine this ceiling, not the coordination, bounds the ratio.
+ */
+async function computeCeiling(): Promise<{ one: number; two: number[] }> {
+  const index = new URL('../dist/index.js', import.meta.url).href;
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(index)}).then(({ nn, randn, randint, tidy, manualSeed }) => {
+      manualSeed(1);
+      const m = new nn.Sequential(new nn.Conv2d(1, 10, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(10, 20, 5), new nn.ReLU(), new nn.MaxPool2d(2),
+        new nn.Flatten(), new nn.Dropout(0.25), new nn.Linear(320, 100), new nn.ReLU(), new nn.Linear(100, 10));
+      const lf = new nn.CrossEntropyLoss();
+      const x = randn([${BATCH / 2}, 1, 28, 28]);
+      const y = randint(0, 10, [${BATCH / 2}]);
+      const step = () => tidy(() => { lf.forward(m.forward(x), y).backward(); for (const p of m.parameters()) p.grad = null; });
+      for (let i = 0; i < 5; i++) step();
+      const t0 = performance.now();
+      for (let i = 0; i < 40; i++) step();
+      parentPort.postMessage((performance.now() - t0) / 40);
+    });`;
+  const threads = (k: number): Promise<number[]> =>
+    Promise.all(
+      Array.from(
+        { length: k },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const w = new Worker(code, { eval: true });
+            w.on('message', (ms: number) => {
+              resolve(ms);
+              void w.terminate();
+            });
+            w.on('error', reject);
+          }),
+      ),
+    );
+  const [one] = await threads(1);
+  return { one, two: await threads(2) };
+}
+
+const data = await loadData();
+const load0 = loadavg();
+console.log(`DataParallel on the lecture's CNN: ${data.source}, batch ${BATCH}, ${EPOCHS} epoch(s), SGD lr 0.05 momentum 0.9`);
+console.log(`load average before: ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+
+const one = await run(1, data);
+const two = await run(2, data);
+const twoAgain = await run(2, data);
+const ceiling = await computeCeiling();
+const load1 = loadavg();
+const full = shardComputeMs(data.train, BATCH);
+const half = shardComputeMs(data.train, BATCH / 2);
+
+const same = two.bytes.length === twoAgain.bytes.length && two.bytes.every((b, i) => b === twoAgain.bytes[i]);
+const fmt = (r: RunResult): string =>
+  `${r.workers} worker(s): ${r.examplesPerSecond.toFixed(0)} examples/s (median of ${r.stretches.length} stretches of ${STRETCH} steps; ` +
+  `range ${Math.min(...r.stretches).toFixed(0)}-${Math.max(...r.stretches).toFixed(0)}), median step ${r.stepMs.toFixed(1)} ms, test accuracy ${(100 * r.accuracy).toFixed(2)} %`;
+console.log(fmt(one));
+console.log(fmt(two));
+console.log(`2 workers again, same seed: ${(100 * twoAgain.accuracy).toFixed(2)} %, ${twoAgain.examplesPerSecond.toFixed(0)} examples/s`);
+console.log(`throughput ratio 2 / 1 workers: ${(two.examplesPerSecond / one.examplesPerSecond).toFixed(2)}× (second 2-worker run: ${(twoAgain.examplesPerSecond / one.examplesPerSecond).toFixed(2)}×)`);
+console.log(`accuracy difference: ${(100 * Math.abs(two.accuracy - one.accuracy)).toFixed(2)} points`);
+console.log(`two 2-worker runs with seed ${SEED}: weights ${same ? 'identical' : 'DIFFERENT'} (${two.bytes.length} bytes of safetensors compared)`);
+console.log(
+  `where a step goes: forward+backward of ${BATCH} rows on one thread ${full.toFixed(1)} ms, of ${BATCH / 2} rows ${half.toFixed(1)} ms; ` +
+    `1-worker step ${one.stepMs.toFixed(1)} ms (overhead ${(one.stepMs - full).toFixed(1)} ms), 2-worker step ${two.stepMs.toFixed(1)} ms (overhead over a ${BATCH / 2}-row shard ${(two.stepMs - half).toFixed(1)} ms)`,
+);
+const slowdown = Math.max(...ceiling.two) / ceiling.one;
+console.log(
+  `parallel capacity now (plain threads, no DataParallel): a ${BATCH / 2}-row forward+backward takes ${ceiling.one.toFixed(1)} ms on 1 thread alone, ` +
+    `${ceiling.two.map((t) => t.toFixed(1)).join(' / ')} ms on 2 at once: at most ${(2 / slowdown).toFixed(2)}× from a second worker on this machine now`,
+);
+console.log(`load average after: ${load1.map((l) => l.toFixed(2)).join(' ')}`);
+if (!same) process.exitCode = 1;
