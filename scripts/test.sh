@@ -8,6 +8,8 @@ out=$(mktemp -d)
 
 node scripts/build-wasm.mjs || exit 1
 npx tsc -p tsconfig.build.json && npx rollup -c --silent || exit 1
+# Type-check everything else (tests, examples, benches) against the built package.
+npx tsc -p tsconfig.json --noEmit || exit 1
 node scripts/find-chromium.mjs >/dev/null || exit 1
 
 node scripts/cargo.mjs test --workspace 2>&1 | tee "$out/cargo.txt"
