@@ -73,7 +73,7 @@ describe('browser demo (examples/browser)', () => {
     // Start training as a user would: set the epochs, press Train.
     await page.locator('#epochs').fill(String(EPOCHS));
     await page.locator('#start').click();
-    await page.waitForFunction(() => window.demo.phase === 'training', null, { timeout: 5_000 });
+    await page.waitForFunction(() => window.demo.phase === 'training', null, { timeout: 30_000 });
     // Wait until held-out accuracy reaches 90 % (or training ends without it).
     await page.waitForFunction(() => window.demo.epochs.some((e) => e.testAccuracy >= 0.9) || window.demo.phase !== 'training', null, { timeout: 120_000, polling: 250 });
     await page.waitForFunction(() => window.demo.phase !== 'training', null, { timeout: 120_000, polling: 250 });
