@@ -14,6 +14,8 @@ export interface MNISTOptions {
   train?: boolean;
   /** Fetch missing files from the data set's canonical mirror into `root`. */
   download?: boolean;
+  /** Base URLs to download from, in order (default: the data set's canonical mirrors). */
+  mirrors?: string[];
   /** Applied to each image by `get(i)` (and to whole batches by loaders that use `data`). */
   transform?: (image: Tensor) => Tensor;
 }
@@ -30,7 +32,7 @@ function files(train: boolean): [string, string] {
   return [`${split}-images-idx3-ubyte`, `${split}-labels-idx1-ubyte`];
 }
 
-async function find(src: Source, root: string, file: string, download: boolean): Promise<Uint8Array> {
+async function find(src: Source, root: string, file: string, download: boolean, mirrors: string[]): Promise<Uint8Array> {
   const dirs = [root, joinPath(root, `${src.name}/raw`), joinPath(root, 'raw')];
   for (const dir of dirs) {
     for (const name of [`${file}.gz`, file]) {
@@ -39,7 +41,7 @@ async function find(src: Source, root: string, file: string, download: boolean):
     }
   }
   if (download) {
-    for (const mirror of src.mirrors) {
+    for (const mirror of mirrors) {
       try {
         const bytes = await readBytes(`${mirror}${file}.gz`);
         if (bytes) {
@@ -50,7 +52,7 @@ async function find(src: Source, root: string, file: string, download: boolean):
         // Try the next mirror; the error below says none worked.
       }
     }
-    throw new FerrogradError('value', `${src.name}: could not download ${file}.gz from ${src.mirrors.join(' or ')}`);
+    throw new FerrogradError('value', `${src.name}: could not download ${file}.gz from ${mirrors.join(' or ')}`);
   }
   throw new FerrogradError(
     'value',
@@ -132,8 +134,9 @@ export class FashionMNIST extends MNIST {
 async function readSplit(src: Source, options: MNISTOptions): Promise<[Tensor, Tensor]> {
   const root = options.root ?? src.defaultRoot;
   const [imgFile, lblFile] = files(options.train ?? true);
-  const images = parseIdx(await find(src, root, imgFile, options.download ?? false), imgFile);
-  const labels = parseIdx(await find(src, root, lblFile, options.download ?? false), lblFile);
+  const mirrors = options.mirrors ?? src.mirrors;
+  const images = parseIdx(await find(src, root, imgFile, options.download ?? false, mirrors), imgFile);
+  const labels = parseIdx(await find(src, root, lblFile, options.download ?? false, mirrors), lblFile);
   if (images.shape.length !== 3 || labels.shape.length !== 1 || images.shape[0] !== labels.shape[0]) {
     throw new FerrogradError('shape', `${src.name}: images [${images.shape.join(', ')}] and labels [${labels.shape.join(', ')}] do not match`);
   }
