@@ -10,17 +10,8 @@ import {
 } from '../../ts/index.js';
 import type { UnaryName } from '../../ts/wasm/ops.js';
 
-/** mulberry32: a tiny seeded generator, so that every run makes the same calls. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, seeded, so that every run makes the same calls.
+import { mulberry32 } from './gradcheck-helper.js';
 
 /** A successful call that returned something wrong. */
 class WrongResult extends Error {}

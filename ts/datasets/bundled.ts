@@ -2,6 +2,7 @@
 // UCI handwritten digits, iris and breast cancer, each a TensorDataset of
 // (features, label) with a fixed, seeded, stratified train/test split on request.
 
+import { decodeBase64 } from '../base64.js';
 import { FerrogradError } from '../errors.js';
 import { type Tensor, fromTyped } from '../tensor.js';
 import { keep, tidy } from '../scope.js';
@@ -35,15 +36,8 @@ interface Packed {
   readonly labels: string;
 }
 
-function bytes(b64: string): Uint8Array {
-  const s = atob(b64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 function features(p: Packed): Float32Array {
-  const raw = bytes(p.features);
+  const raw = decodeBase64(p.features);
   if (p.featureType === 'uint8') return Float32Array.from(raw);
   // Stored little-endian; a DataView reads it right whatever the platform's order.
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -95,7 +89,7 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
   const hit = loaded.get(key);
   if (hit !== undefined && !hit.data.isDisposed && !hit.targets.isDisposed) return hit;
 
-  const labels = bytes(p.labels);
+  const labels = decodeBase64(p.labels);
   const x = features(p);
   const rows = train === undefined ? Array.from(labels, (_, i) => i) : splitRows(name, labels, p.classes.length, options);
   const sub = new Float32Array(rows.length * p.width);

@@ -4,7 +4,7 @@
 import { Tensor } from '../tensor.js';
 import { FerrogradError } from '../errors.js';
 import { noGrad } from '../autograd.js';
-import { randperm } from '../creation.js';
+import { permutation } from '../data/dataset.js';
 import { tidy } from '../scope.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
@@ -75,7 +75,7 @@ export abstract class SingleNeuron extends Module {
     }
     const labels = Array.from(y.data());
     for (let e = 0; e < (options.epochs ?? 1); e++) {
-      const order = options.shuffle ? tidy(() => Array.from(randperm(labels.length).data())) : labels.map((_, i) => i);
+      const order = options.shuffle ? permutation(labels.length) : labels.map((_, i) => i);
       for (const i of order) tidy(() => this.step(X.select(0, i), labels[i]));
     }
     return this;

@@ -3,6 +3,7 @@
 
 import { FerrogradError } from '../errors.js';
 import { wasmBase64 } from './binary.generated.js';
+import { decodeBase64 } from '../base64.js';
 
 /** The C-ABI exports of crates/wasm, typed by hand. Ids > 0; -1 means "error". */
 interface Exports {
@@ -67,13 +68,6 @@ interface Exports {
   fg_pool2d(kind: number, x: number, nargs: number): number;
   fg_adaptive_avg_pool2d(x: number, oh: number, ow: number): number;
   fg_rnn(mode: number, x: number, h0: number, c0: number, wIh: number, wHh: number, bIh: number, bHh: number, reverse: number, nlengths: number): number;
-}
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 const FUNCTIONS = [
@@ -176,12 +170,11 @@ export function readGradFn(id: number): string {
 
 /** Creates a tensor from a typed array copy of `data`. */
 export function fromData(data: Float32Array | Int32Array, shape: readonly number[]): number {
-  const ndim = stageInts('tensor', 'shape sizes', shape);
+  // The shape goes to the args area, the elements to the staging area; neither call touches the other.
+  stageInts('tensor', 'shape sizes', shape);
   const ptr = raw.fg_staging(data.byteLength);
   if (ptr === 0) throwLast();
   new Uint8Array(raw.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  // Shape sits in args; staging does not touch it.
-  void ndim;
   return check(raw.fg_from_staging(data instanceof Int32Array ? 1 : 0, shape.length, data.length));
 }
 
