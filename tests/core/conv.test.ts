@@ -117,6 +117,19 @@ describe('pooling matches PyTorch', () => {
     });
   }
 
+  it('a NaN wins its window, as in PyTorch, in the vectorised row sweep and its tail', () => {
+    tidy(() => {
+      // Two rows of 18: nine 2×2 windows, the first eight four at a time, the last one alone.
+      const values = Array.from({ length: 36 }, (_, i) => i % 7);
+      values[18 + 5] = NaN; // window 2, second row
+      values[17] = NaN; // window 8 (the tail), first row
+      const [v, idx] = F.maxPool2dWithIndices(tensor(values).reshape([1, 1, 2, 18]), 2);
+      const out = Array.from(v.data());
+      expect(Number.isNaN(out[2]) && Number.isNaN(out[8])).toBe(true);
+      expect(Array.from(idx.data())).toEqual([19, 20, 23, 6, 27, 11, 13, 33, 17]);
+    });
+  });
+
   for (const c of fixtures.adaptive) {
     it(`adaptive_avg_pool2d ${c.name}`, () => {
       tidy(() => {

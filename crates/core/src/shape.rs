@@ -113,24 +113,47 @@ pub fn broadcast_strides(shape: &[usize], out: &[usize]) -> Vec<usize> {
 /// Calls `f(out_index, offset)` for every element of `out` in row-major order, where
 /// `offset` walks a tensor with the given strides (0 for broadcast dims).
 pub fn for_each_offset(out: &[usize], strd: &[usize], mut f: impl FnMut(usize, usize)) {
+    for_each_run(out, strd, |o, s, len, step| {
+        for j in 0..len {
+            f(o + j, s + j * step);
+        }
+    });
+}
+
+/// The same walk as `for_each_offset` in runs: `f(out_start, offset, len, step)` covers
+/// outputs `out_start..out_start + len`, whose offsets are `offset + j·step`. Size-1 dims are
+/// dropped and neighbouring dims that walk memory as one are merged first, so a broadcast of a
+/// scalar or a copy of a contiguous block is a single run.
+pub fn for_each_run(out: &[usize], strd: &[usize], mut f: impl FnMut(usize, usize, usize, usize)) {
     let n: usize = out.iter().product();
     if n == 0 {
         return;
     }
-    let nd = out.len();
-    let mut idx = vec![0usize; nd];
+    // Merged dims, outermost first: (size, stride).
+    let mut dims: Vec<(usize, usize)> = Vec::with_capacity(out.len());
+    for (&size, &st) in out.iter().zip(strd) {
+        if size == 1 {
+            continue;
+        }
+        match dims.last_mut() {
+            Some(last) if last.1 == st * size => *last = (last.0 * size, st),
+            _ => dims.push((size, st)),
+        }
+    }
+    let (len, step) = dims.pop().unwrap_or((1, 0));
+    let mut idx = vec![0usize; dims.len()];
     let mut off = 0usize;
-    for i in 0..n {
-        f(i, off);
-        let mut d = nd;
+    for r in 0..n / len {
+        f(r * len, off, len, step);
+        let mut d = dims.len();
         while d > 0 {
             d -= 1;
             idx[d] += 1;
-            off += strd[d];
-            if idx[d] < out[d] {
+            off += dims[d].1;
+            if idx[d] < dims[d].0 {
                 break;
             }
-            off -= strd[d] * out[d];
+            off -= dims[d].1 * dims[d].0;
             idx[d] = 0;
         }
     }
@@ -155,6 +178,52 @@ mod tests {
         let mut seen = vec![];
         for_each_offset(&out, &st, |_, o| seen.push(o));
         assert_eq!(seen, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    /// Offsets by the definition: the dot product of each multi-index with the strides.
+    fn offsets_by_definition(out: &[usize], st: &[usize]) -> Vec<usize> {
+        let n: usize = out.iter().product();
+        (0..n)
+            .map(|mut i| {
+                let mut off = 0;
+                for d in (0..out.len()).rev() {
+                    off += (i % out[d]) * st[d];
+                    i /= out[d];
+                }
+                off
+            })
+            .collect()
+    }
+
+    #[test]
+    fn runs_merge_dims_and_match_the_definition() {
+        let cases: &[(&[usize], &[usize])] = &[
+            (&[64, 10, 24, 24], &[0, 0, 0, 0]),
+            (&[2, 3, 4], &[12, 4, 1]),
+            (&[2, 3, 4], &[1, 2, 6]),
+            (&[2, 1, 3, 1, 4], &[0, 7, 4, 9, 1]),
+            (&[3, 4, 5], &[0, 5, 1]),
+            (&[5, 4, 3], &[1, 0, 20]),
+            (&[1, 1], &[3, 3]),
+            (&[], &[]),
+            (&[4, 0, 2], &[2, 2, 1]),
+        ];
+        for &(out, st) in cases {
+            let mut got = vec![];
+            let mut next = 0;
+            for_each_run(out, st, |start, off, len, step| {
+                assert_eq!(start, next, "runs cover {:?} in order", out);
+                next += len;
+                got.extend((0..len).map(|j| off + j * step));
+            });
+            assert_eq!(got, offsets_by_definition(out, st), "shape {:?} strides {:?}", out, st);
+        }
+        let mut runs = 0;
+        for_each_run(&[64, 10, 24, 24], &[0, 0, 0, 0], |_, _, len, step| {
+            runs += 1;
+            assert_eq!((len, step), (64 * 10 * 24 * 24, 0));
+        });
+        assert_eq!(runs, 1);
     }
 
     #[test]

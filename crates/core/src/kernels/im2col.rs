@@ -63,7 +63,7 @@ pub fn im2col_ld(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mu
                     dst[hi..].fill(0.0);
                     if win.sw == 1 {
                         let s0 = lo + off - win.pl;
-                        dst[lo..hi].copy_from_slice(&src[s0..s0 + hi - lo]);
+                        copy_row(&mut dst[lo..hi], &src[s0..s0 + hi - lo]);
                     } else {
                         for (ox, d) in dst[lo..hi].iter_mut().enumerate() {
                             *d = src[(lo + ox) * win.sw + off - win.pl];
@@ -74,6 +74,15 @@ pub fn im2col_ld(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mu
             }
         }
     }
+}
+
+/// A row copy: vector moves on wasm, where `copy_from_slice` calls a slow software `memcpy`.
+#[inline]
+fn copy_row(dst: &mut [f32], src: &[f32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    super::simd::copy::copy_f32(dst, src);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    dst.copy_from_slice(src);
 }
 
 /// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read

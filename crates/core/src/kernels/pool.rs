@@ -63,31 +63,44 @@ fn max_pool_plane_general(x: &[f32], h: usize, w: usize, win: &Window, out: &mut
 }
 
 /// `max_pool_plane` when every window lies inside the plane (no padding, no dilation, no
-/// ceil-mode overhang: the common `MaxPool2d(k, s)`): the same taps in the same order with the
-/// same comparison, minus the per-window bounds arithmetic.
+/// ceil-mode overhang: the common `MaxPool2d(k, s)`). It sweeps a whole output row per tap, in
+/// the window's tap order, so each output sees the same taps in the same order with the same
+/// comparison as the general path, while the inner loop runs over contiguous outputs (and, on
+/// wasm, four at a time).
 fn max_pool_plane_inside(x: &[f32], w: usize, win: &Window, out: &mut [f32], idx: &mut [i32]) {
-    let (kh, kw) = (win.kh, win.kw);
+    let ow = win.ow;
     for oy in 0..win.oh {
-        let orow = &mut out[oy * win.ow..(oy + 1) * win.ow];
-        let irow = &mut idx[oy * win.ow..(oy + 1) * win.ow];
+        let best = &mut out[oy * ow..(oy + 1) * ow];
+        let at = &mut idx[oy * ow..(oy + 1) * ow];
         let y0 = oy * win.sh;
-        for (ox, (o, ix)) in orow.iter_mut().zip(irow.iter_mut()).enumerate() {
-            let x0 = ox * win.sw;
-            let mut best = f32::NEG_INFINITY;
-            let mut at = y0 * w + x0;
-            for y in y0..y0 + kh {
-                let base = y * w + x0;
-                for (j, &v) in x[base..base + kw].iter().enumerate() {
-                    // Branch-free (`|` not `||`, selects not jumps): on real activations the
-                    // comparison is a coin flip, and a mispredicted branch per tap cost ~4× here.
-                    let take = (v > best) | v.is_nan();
-                    best = if take { v } else { best };
-                    at = if take { base + j } else { at };
-                }
-            }
-            *o = best;
-            *ix = at as i32;
+        best.fill(f32::NEG_INFINITY);
+        for (ox, a) in at.iter_mut().enumerate() {
+            *a = (y0 * w + ox * win.sw) as i32;
         }
+        for i in 0..win.kh {
+            for j in 0..win.kw {
+                let base = (y0 + i) * w + j;
+                max_tap_row(&x[base..], base, win.sw, best, at);
+            }
+        }
+    }
+}
+
+/// One tap of a row of windows: output `ox` looks at `src[ox·sw]` (flat index `base + ox·sw`)
+/// and takes it if it is larger or NaN. `src` holds at least `(best.len() − 1)·sw + 1` values.
+#[inline]
+fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [i32]) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let done = super::simd::pool::max_tap_row(src, base, sw, best, at);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    let done = 0;
+    for ox in done..best.len() {
+        let v = src[ox * sw];
+        // Branch-free: on real activations the comparison is a coin flip, and a mispredicted
+        // branch per tap cost ~4×.
+        let take = (v > best[ox]) | v.is_nan();
+        best[ox] = if take { v } else { best[ox] };
+        at[ox] = if take { (base + ox * sw) as i32 } else { at[ox] };
     }
 }
 

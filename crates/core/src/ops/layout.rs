@@ -4,7 +4,7 @@
 use crate::autograd::Op;
 use crate::context::{Context, Id};
 use crate::error::{fmt_shape, Error, Result};
-use crate::shape::{broadcast_strides, for_each_offset, normalize_dim, numel, strides};
+use crate::shape::{broadcast_strides, for_each_run, normalize_dim, numel, strides};
 use crate::tensor::{new_f32, new_i32, Tensor};
 use crate::buffer::Buffer;
 
@@ -59,9 +59,26 @@ pub fn permute_values(op: &'static str, x: &Tensor, perm: &[usize]) -> Result<Te
 fn gather_layout(op: &'static str, x: &Tensor, out_shape: &[usize], src_strides: &[usize]) -> Result<Tensor> {
     numel(op, out_shape)?;
     match &*x.buf {
-        Buffer::F32(xs) => new_f32(op, out_shape, |o| for_each_offset(out_shape, src_strides, |i, off| o[i] = xs[off])),
-        Buffer::I32(xs) => new_i32(op, out_shape, |o| for_each_offset(out_shape, src_strides, |i, off| o[i] = xs[off])),
+        Buffer::F32(xs) => new_f32(op, out_shape, |o| gather_runs(xs, o, out_shape, src_strides)),
+        Buffer::I32(xs) => new_i32(op, out_shape, |o| gather_runs(xs, o, out_shape, src_strides)),
     }
+}
+
+/// `o[i] = xs[offset(i)]`, a run at a time: a fill for broadcast runs, a block copy for
+/// contiguous ones.
+fn gather_runs<T: Copy>(xs: &[T], o: &mut [T], out_shape: &[usize], src_strides: &[usize]) {
+    for_each_run(out_shape, src_strides, |start, off, len, step| {
+        let dst = &mut o[start..start + len];
+        match step {
+            0 => dst.fill(xs[off]),
+            1 => dst.copy_from_slice(&xs[off..off + len]),
+            _ => {
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = xs[off + j * step];
+                }
+            }
+        }
+    });
 }
 
 /// Broadcasts `x` to `shape` (a copy; `x.shape` must broadcast to it).
