@@ -27,6 +27,10 @@ fn ceil_div(a: usize, b: usize) -> usize {
 /// Output columns `[lo, hi)` whose input column `ox·sw + off − pl` lies inside `0..w`; the
 /// columns outside read padding. Computed once per kernel column instead of tested per pixel.
 fn valid_cols(w: usize, win: &Window, off: usize) -> (usize, usize) {
+    // Every column inside (no padding reached): the common case, without the divisions.
+    if win.ow == 0 || (off >= win.pl && (win.ow - 1) * win.sw + off - win.pl < w) {
+        return (0, win.ow);
+    }
     let lo = if off >= win.pl { 0 } else { ceil_div(win.pl - off, win.sw) }.min(win.ow);
     let hi = if w + win.pl > off { ceil_div(w + win.pl - off, win.sw) } else { 0 }.min(win.ow).max(lo);
     (lo, hi)
@@ -42,47 +46,69 @@ pub fn im2col(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [
 /// samples can sit side by side (`col` starts at this sample's first column) and one GEMM
 /// serves the whole batch.
 pub fn im2col_ld(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mut [f32], ld: usize) {
-    let p = win.oh * win.ow;
+    let (p, ow) = (win.oh * win.ow, win.ow);
     let mut row = 0;
     for ci in 0..c {
         let plane = &x[ci * h * w..(ci + 1) * h * w];
         for i in 0..win.kh {
+            let (ylo, yhi) = valid_rows(h, win, i);
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
                 let dst_row = &mut col[row * ld..row * ld + p];
-                for oy in 0..win.oh {
-                    let dst = &mut dst_row[oy * win.ow..(oy + 1) * win.ow];
-                    let y = oy * win.sh + i * win.dh;
-                    if y < win.pt || y - win.pt >= h {
-                        dst.fill(0.0);
-                        continue;
+                row += 1;
+                // Output rows whose input row lies in the padding, and the padded ends of the rest.
+                // (Tested first: `fill` of an empty range still calls `memset`.)
+                if ylo > 0 {
+                    dst_row[..ylo * ow].fill(0.0);
+                }
+                if yhi < win.oh {
+                    dst_row[yhi * ow..].fill(0.0);
+                }
+                if lo > 0 || hi < ow {
+                    for r in dst_row[ylo * ow..yhi * ow].chunks_exact_mut(ow) {
+                        r[..lo].fill(0.0);
+                        r[hi..].fill(0.0);
                     }
-                    let src = &plane[(y - win.pt) * w..(y - win.pt + 1) * w];
-                    dst[..lo].fill(0.0);
-                    dst[hi..].fill(0.0);
-                    if win.sw == 1 {
-                        let s0 = lo + off - win.pl;
-                        copy_row(&mut dst[lo..hi], &src[s0..s0 + hi - lo]);
-                    } else {
-                        for (ox, d) in dst[lo..hi].iter_mut().enumerate() {
-                            *d = src[(lo + ox) * win.sw + off - win.pl];
+                }
+                if ylo == yhi || lo == hi {
+                    continue;
+                }
+                let y0 = ylo * win.sh + i * win.dh - win.pt;
+                let s0 = y0 * w + lo * win.sw + off - win.pl;
+                let dst = &mut dst_row[ylo * ow + lo..];
+                let src = &plane[s0..];
+                if win.sw == 1 {
+                    copy_rows(dst, ow, src, win.sh * w, yhi - ylo, hi - lo);
+                } else {
+                    for (r, d) in dst.chunks_mut(ow).take(yhi - ylo).enumerate() {
+                        let s = &src[r * win.sh * w..];
+                        for (ox, v) in d[..hi - lo].iter_mut().enumerate() {
+                            *v = s[ox * win.sw];
                         }
                     }
                 }
-                row += 1;
             }
         }
     }
 }
 
-/// A row copy: vector moves on wasm, where `copy_from_slice` calls a slow software `memcpy`.
+/// Output rows `[lo, hi)` whose input row `oy·sh + i·dh − pt` lies inside `0..h`.
+fn valid_rows(h: usize, win: &Window, i: usize) -> (usize, usize) {
+    let fake = Window { sw: win.sh, pl: win.pt, ow: win.oh, ..*win };
+    valid_cols(h, &fake, i * win.dh)
+}
+
+/// `rows` rows of `len` floats from `src` (rows `src_ld` apart) to `dst` (rows `dst_ld` apart):
+/// vector moves on wasm, where `copy_from_slice` per row calls a slow software `memcpy`.
 #[inline]
-fn copy_row(dst: &mut [f32], src: &[f32]) {
+fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    super::simd::copy::copy_f32(dst, src);
+    super::simd::copy::copy_rows(dst, dst_ld, src, src_ld, rows, len);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    dst.copy_from_slice(src);
+    for r in 0..rows {
+        dst[r * dst_ld..r * dst_ld + len].copy_from_slice(&src[r * src_ld..r * src_ld + len]);
+    }
 }
 
 /// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read
@@ -93,35 +119,48 @@ pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut 
 
 /// `col2im` from a wider matrix whose rows are `ld` apart (see `im2col_ld`).
 pub fn col2im_ld(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32], ld: usize) {
-    let p = win.oh * win.ow;
+    let (p, ow) = (win.oh * win.ow, win.ow);
     let mut row = 0;
     for ci in 0..c {
         let plane = &mut dx[ci * h * w..(ci + 1) * h * w];
         for i in 0..win.kh {
+            let (ylo, yhi) = valid_rows(h, win, i);
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
                 let src_row = &col[row * ld..row * ld + p];
-                for oy in 0..win.oh {
-                    let y = oy * win.sh + i * win.dh;
-                    if y < win.pt || y - win.pt >= h {
-                        continue;
-                    }
-                    let src = &src_row[oy * win.ow..(oy + 1) * win.ow];
-                    let dst = &mut plane[(y - win.pt) * w..(y - win.pt + 1) * w];
-                    if win.sw == 1 {
-                        let d0 = lo + off - win.pl;
-                        for (d, s) in dst[d0..d0 + hi - lo].iter_mut().zip(&src[lo..hi]) {
-                            *d += s;
-                        }
-                    } else {
-                        for ox in lo..hi {
-                            dst[ox * win.sw + off - win.pl] += src[ox];
+                row += 1;
+                if ylo == yhi || lo == hi {
+                    continue;
+                }
+                let y0 = ylo * win.sh + i * win.dh - win.pt;
+                let d0 = y0 * w + lo * win.sw + off - win.pl;
+                let src = &src_row[ylo * ow + lo..];
+                let dst = &mut plane[d0..];
+                if win.sw == 1 {
+                    add_rows(dst, win.sh * w, src, ow, yhi - ylo, hi - lo);
+                } else {
+                    for (r, sr) in src.chunks(ow).take(yhi - ylo).enumerate() {
+                        let d = &mut dst[r * win.sh * w..];
+                        for (ox, v) in sr[..hi - lo].iter().enumerate() {
+                            d[ox * win.sw] += v;
                         }
                     }
                 }
-                row += 1;
             }
+        }
+    }
+}
+
+/// `dst += src` over `rows` rows of `len` floats (rows `dst_ld` and `src_ld` apart).
+#[inline]
+fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    super::simd::copy::add_rows(dst, dst_ld, src, src_ld, rows, len);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for r in 0..rows {
+        for (d, s) in dst[r * dst_ld..r * dst_ld + len].iter_mut().zip(&src[r * src_ld..r * src_ld + len]) {
+            *d += s;
         }
     }
 }

@@ -1,21 +1,63 @@
-//! Short contiguous copies as inline vector moves.
+//! Strided copies and sums of short rows as inline vector code.
 
 use core::arch::wasm32::*;
 
-/// `dst.copy_from_slice(src)` for the short rows im2col moves (a few to a few dozen floats):
-/// `copy_from_slice` becomes a call to the software `memcpy`, whose per-call cost dominated
-/// at those lengths. Panics like `copy_from_slice` when the lengths differ.
+/// `rows` rows of `len` floats from `src` (rows `src_ld` apart) to `dst` (rows `dst_ld` apart),
+/// for the short rows im2col moves (8 to a few dozen floats), where a `copy_from_slice` per row
+/// calls the software `memcpy` and its per-call cost dominates. Panics (like slice indexing) if
+/// either slice is too short.
 #[inline]
-pub fn copy_f32(dst: &mut [f32], src: &[f32]) {
-    assert_eq!(dst.len(), src.len(), "copy_f32: lengths differ");
-    let n = dst.len();
-    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
-    let mut i = 0;
-    while i + 4 <= n {
-        // SAFETY: i + 4 ≤ n = dst.len() = src.len(); `dst` is exclusively borrowed, so it does
-        // not overlap `src`. wasm loads and stores have no alignment requirement.
-        unsafe { v128_store(d.add(i) as *mut v128, v128_load(s.add(i) as *const v128)) };
-        i += 4;
+pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
+    if rows == 0 || len == 0 {
+        return;
     }
-    dst[i..].copy_from_slice(&src[i..]);
+    let last_dst = (rows - 1) * dst_ld + len;
+    let last_src = (rows - 1) * src_ld + len;
+    assert!(last_dst <= dst.len() && last_src <= src.len(), "copy_rows: slices too short");
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    let vec_len = len / 4 * 4;
+    for r in 0..rows {
+        let (dr, sr) = (r * dst_ld, r * src_ld);
+        let mut i = 0;
+        while i < vec_len {
+            // SAFETY: dr + i + 4 ≤ (rows−1)·dst_ld + len ≤ dst.len(), likewise for src (asserted
+            // above); `dst` is exclusively borrowed, so it does not overlap `src`. wasm loads and
+            // stores have no alignment requirement.
+            unsafe { v128_store(d.add(dr + i) as *mut v128, v128_load(s.add(sr + i) as *const v128)) };
+            i += 4;
+        }
+        for k in vec_len..len {
+            dst[dr + k] = src[sr + k];
+        }
+    }
+}
+
+/// `dst += src` over `rows` rows of `len` floats (rows `dst_ld` and `src_ld` apart), the
+/// col2im twin of `copy_rows`. Panics (like slice indexing) if either slice is too short.
+#[inline]
+pub fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
+    if rows == 0 || len == 0 {
+        return;
+    }
+    let last_dst = (rows - 1) * dst_ld + len;
+    let last_src = (rows - 1) * src_ld + len;
+    assert!(last_dst <= dst.len() && last_src <= src.len(), "add_rows: slices too short");
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    let vec_len = len / 4 * 4;
+    for r in 0..rows {
+        let (dr, sr) = (r * dst_ld, r * src_ld);
+        let mut i = 0;
+        while i < vec_len {
+            // SAFETY: as in `copy_rows`: every index is below the asserted row ends, and `dst`
+            // (exclusively borrowed) does not overlap `src`.
+            unsafe {
+                let q = d.add(dr + i) as *mut v128;
+                v128_store(q, f32x4_add(v128_load(q), v128_load(s.add(sr + i) as *const v128)));
+            }
+            i += 4;
+        }
+        for k in vec_len..len {
+            dst[dr + k] += src[sr + k];
+        }
+    }
 }
