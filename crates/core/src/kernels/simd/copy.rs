@@ -16,18 +16,26 @@ pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, row
     assert!(last_dst <= dst.len() && last_src <= src.len(), "copy_rows: slices too short");
     let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
     let vec_len = len / 4 * 4;
-    for r in 0..rows {
-        let (dr, sr) = (r * dst_ld, r * src_ld);
-        let mut i = 0;
-        while i < vec_len {
-            // SAFETY: dr + i + 4 ≤ (rows−1)·dst_ld + len ≤ dst.len(), likewise for src (asserted
-            // above); `dst` is exclusively borrowed, so it does not overlap `src`. wasm loads and
-            // stores have no alignment requirement.
-            unsafe { v128_store(d.add(dr + i) as *mut v128, v128_load(s.add(sr + i) as *const v128)) };
-            i += 4;
+    // Down the rows for each group of four columns: a row-by-row loop of vector moves is what
+    // LLVM's idiom recognition turns back into one `memcpy` call per row.
+    let mut i = 0;
+    while i < vec_len {
+        for r in 0..rows {
+            // SAFETY: r·dst_ld + i + 4 ≤ (rows−1)·dst_ld + len ≤ dst.len(), likewise for src
+            // (asserted above); `dst` is exclusively borrowed, so it does not overlap `src`.
+            // wasm loads and stores have no alignment requirement.
+            unsafe {
+                let v = v128_load(s.add(r * src_ld + i) as *const v128);
+                v128_store(d.add(r * dst_ld + i) as *mut v128, v);
+            }
         }
-        for k in vec_len..len {
-            dst[dr + k] = src[sr + k];
+        i += 4;
+    }
+    if vec_len < len {
+        for r in 0..rows {
+            for k in vec_len..len {
+                dst[r * dst_ld + k] = src[r * src_ld + k];
+            }
         }
     }
 }
@@ -48,8 +56,8 @@ pub fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows
         let (dr, sr) = (r * dst_ld, r * src_ld);
         let mut i = 0;
         while i < vec_len {
-            // SAFETY: as in `copy_rows`: every index is below the asserted row ends, and `dst`
-            // (exclusively borrowed) does not overlap `src`.
+            // SAFETY: dr + i + 4 ≤ (rows−1)·dst_ld + len ≤ dst.len(), likewise for src (asserted
+            // above); `dst` is exclusively borrowed, so it does not overlap `src`.
             unsafe {
                 let q = d.add(dr + i) as *mut v128;
                 v128_store(q, f32x4_add(v128_load(q), v128_load(s.add(sr + i) as *const v128)));
