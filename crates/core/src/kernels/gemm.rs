@@ -13,7 +13,7 @@
 use std::cell::RefCell;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use super::simd::gemm as simd;
+use super::simd;
 
 /// Rows of the C tile held in registers by the micro-kernel. V8 puts every value loaded in a
 /// basic block in a register at once and leaves only xmm0–xmm14 free, so a tile of
@@ -132,11 +132,7 @@ fn gemm_small(
     } else if !trans_a {
         for (arow, crow) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             for (cv, brow) in crow.iter_mut().zip(b.chunks_exact(k)) {
-                let mut s = 0.0f32;
-                for (x, y) in arow.iter().zip(brow) {
-                    s += x * y;
-                }
-                *cv += s;
+                *cv += dot(arow, brow);
             }
         }
     } else {
@@ -204,6 +200,15 @@ fn gemm_packed(
     }
 }
 
+/// `Σ a[i]·b[i]`; on wasm with vector accumulators (a different summation order).
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return simd::dot::dot(a, b);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
 #[inline]
 fn round_up(x: usize, to: usize) -> usize {
     (x + to - 1) / to * to
@@ -222,7 +227,7 @@ fn micro_kernel(
     overwrite: bool,
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    simd::kernel(kc, ap, bp, c, ldc, mr, nr, overwrite);
+    simd::gemm::kernel(kc, ap, bp, c, ldc, mr, nr, overwrite);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     kernel_scalar(kc, ap, bp, c, ldc, mr, nr, overwrite);
 }
@@ -334,7 +339,7 @@ fn pack_cols<const W: usize>(
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     if cols == W {
-        simd::pack_cols_full::<W>(src, ld, c0, pc, kc, dst);
+        simd::gemm::pack_cols_full::<W>(src, ld, c0, pc, kc, dst);
         return;
     }
     pack_cols_edge::<W>(src, ld, c0, cols, pc, kc, dst);
@@ -375,7 +380,7 @@ fn pack_rows_full<const W: usize>(
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        simd::pack_rows_transposed::<W>(src, ld, r0, pc, kc, dst);
+        simd::gemm::pack_rows_transposed::<W>(src, ld, r0, pc, kc, dst);
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {

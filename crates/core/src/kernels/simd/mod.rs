@@ -1,3 +1,4 @@
 pub mod gemm;
 pub mod pool;
 pub mod copy;
+pub mod dot;
