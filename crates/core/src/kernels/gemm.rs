@@ -188,12 +188,7 @@ fn gemm_packed(
                 for (jr, bpanel) in bp.chunks_exact(kc * NR).enumerate() {
                     let col = jc + jr * NR;
                     let nr = (n - col).min(NR);
-                    for (ir, apanel) in ap.chunks_exact(kc * MR).enumerate() {
-                        let row = ic + ir * MR;
-                        let mr = (m - row).min(MR);
-                        let ctile = &mut c[row * n + col..];
-                        micro_kernel(kc, apanel, bpanel, ctile, n, mr, nr, overwrite);
-                    }
+                    micro_column(kc, ap, bpanel, &mut c[ic * n + col..], n, mc, nr, overwrite);
                 }
             }
         }
@@ -214,22 +209,17 @@ fn round_up(x: usize, to: usize) -> usize {
     (x + to - 1) / to * to
 }
 
+/// One B panel against every A panel of a block: `C[0..mc, 0..nr] (+)= Ap·Bp`, `MR` rows at a
+/// time, C starting at the column's top-left corner with row stride `ldc`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn micro_kernel(
-    kc: usize,
-    ap: &[f32],
-    bp: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-    mr: usize,
-    nr: usize,
-    overwrite: bool,
-) {
+fn micro_column(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mc: usize, nr: usize, overwrite: bool) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    simd::gemm::kernel(kc, ap, bp, c, ldc, mr, nr, overwrite);
+    simd::gemm::kernel_column(kc, ap, bp, c, ldc, mc, nr, overwrite);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    kernel_scalar(kc, ap, bp, c, ldc, mr, nr, overwrite);
+    for (r, apanel) in ap.chunks_exact(kc * MR).enumerate().take_while(|&(r, _)| r * MR < mc) {
+        kernel_scalar(kc, apanel, bp, &mut c[r * MR * ldc..], ldc, (mc - r * MR).min(MR), nr, overwrite);
+    }
 }
 
 /// Portable micro-kernel and reference for the SIMD one. `ap` holds `kc` groups of `MR` A values,

@@ -11,24 +11,43 @@ use super::super::gemm::{kernel_scalar, pack_cols_edge, pack_rows_edge, MR, NR};
 // The driver's tile must be one of the kernels written out below.
 const _: () = assert!((MR == 2 && NR == 16) || (MR == 4 && NR == 8));
 
-type Kernel = fn(usize, &[f32], &[f32], &mut [f32], usize, usize, usize, bool);
+type Column = fn(usize, &[f32], &[f32], &mut [f32], usize, usize, usize, bool);
 
-/// The micro-kernel for the driver's `MR×NR` tile.
-static KERNEL: Kernel = if MR == 4 { kernel_4x8 } else { kernel_2x16 };
+/// The column sweep, called through a pointer (see `kernel_column`).
+static COLUMN: Column = column;
 
-/// Calls the micro-kernel out of line. `#[inline(never)]` only binds LLVM: wasm-opt -O3 inlines
-/// a function with a single call site into the driver. Reading the pointer volatilely makes the
-/// call indirect for both optimisers (one `call_indirect` per tile of up to 256 depth steps), so
-/// the kernel is one TurboFan function that `--print-wasm-code` shows on its own. Measured
-/// interleaved, inlined and out-of-line ran level (within 3 %): the inner loop is the same
-/// spill-free code either way.
+/// `C[0..mc, 0..nr] (+)= Ap·Bp` for one B panel against every `MR`-row A panel of a packed block
+/// (`ap`, panel after panel), C starting at the column's top-left corner with row stride `ldc`.
+/// One call per column of tiles instead of one per tile saves the per-call set-up, which
+/// measured 3–6 % on shallow (k = 25…64) products. `#[inline(never)]` only binds LLVM: wasm-opt
+/// -O3 inlines a function with a single call site into the driver. Reading the pointer
+/// volatilely makes the call indirect for both optimisers, so the sweep is one TurboFan
+/// function that `--print-wasm-code` shows on its own, and the driver's loop variables do not
+/// compete with its 15 vector registers.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub fn kernel(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mr: usize, nr: usize, overwrite: bool) {
-    // SAFETY: `KERNEL` is an initialised, aligned static that is never written; a volatile read
+pub fn kernel_column(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mc: usize, nr: usize, overwrite: bool) {
+    // SAFETY: `COLUMN` is an initialised, aligned static that is never written; a volatile read
     // of it is an ordinary read that the optimisers may not fold.
-    let k = unsafe { core::ptr::read_volatile(&KERNEL) };
-    k(kc, ap, bp, c, ldc, mr, nr, overwrite)
+    let f = unsafe { core::ptr::read_volatile(&COLUMN) };
+    f(kc, ap, bp, c, ldc, mc, nr, overwrite)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn column(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mc: usize, nr: usize, overwrite: bool) {
+    for (r, apanel) in ap.chunks_exact(kc * MR).enumerate() {
+        let row = r * MR;
+        if row >= mc {
+            break;
+        }
+        let (mr, ctile) = ((mc - row).min(MR), &mut c[row * ldc..]);
+        if MR == 4 {
+            kernel_4x8(kc, apanel, bp, ctile, ldc, mr, nr, overwrite);
+        } else {
+            kernel_2x16(kc, apanel, bp, ctile, ldc, mr, nr, overwrite);
+        }
+    }
 }
 
 /// Writes an `R×(4·V)` register tile (`acc[i·V + j]` = row i, columns 4j..4j+4) into C:
@@ -78,8 +97,8 @@ fn store_tile<const R: usize, const V: usize>(acc: &[v128], c: &mut [f32], ldc: 
 /// `C[0..mr, 0..nr] (+)= Ap·Bp` for one 4×8 tile; same contract as `gemm::kernel_scalar`.
 /// Per depth step: 2 B vectors + 4 A broadcasts + 8 accumulators + 1 temporary = 15 registers.
 #[allow(clippy::too_many_arguments)]
-#[inline(never)]
-pub fn kernel_4x8(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mr: usize, nr: usize, overwrite: bool) {
+#[inline(always)]
+fn kernel_4x8(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, mr: usize, nr: usize, overwrite: bool) {
     const R: usize = 4;
     const W: usize = 8;
     if kc == 0 || ap.len() < kc * R || bp.len() < kc * W {
@@ -152,10 +171,8 @@ pub fn kernel_4x8(kc: usize, ap: &[f32], bp: &[f32], c: &mut [f32], ldc: usize, 
 /// `C[0..mr, 0..nr] (+)= Ap·Bp` for one 2×16 tile; same contract as `gemm::kernel_scalar`
 /// (which works for the driver's tile; this kernel is only called when that is 2×16).
 #[allow(clippy::too_many_arguments)]
-// Kept out of line so the driver's loop variables do not compete with the kernel's 15 vector
-// registers and few free general registers inside one TurboFan function.
-#[inline(never)]
-pub fn kernel_2x16(
+#[inline(always)]
+fn kernel_2x16(
     kc: usize,
     ap: &[f32],
     bp: &[f32],
