@@ -117,6 +117,15 @@ impl Tensor {
     }
 }
 
+/// `new_f32` for an `f` that assigns every element: a recycled buffer is handed over with its
+/// old values instead of being zeroed first (zeroing was ~4 % of a CNN train step).
+#[inline(always)]
+pub fn new_f32_overwritten(op: &'static str, shape: &[usize], f: impl FnOnce(&mut [f32])) -> Result<Tensor> {
+    let mut v = crate::buffer::scratch_f32(op, numel(op, shape)?)?;
+    f(&mut v);
+    Ok(Tensor::from_f32(shape.to_vec(), v))
+}
+
 /// A float32 tensor built from a fresh pooled vector filled by `f`.
 #[inline(always)]
 pub fn new_f32(op: &'static str, shape: &[usize], f: impl FnOnce(&mut [f32])) -> Result<Tensor> {

@@ -9,7 +9,7 @@ use crate::ops::layout::expand_values;
 use crate::ops::reduce::sum_to_shape;
 use crate::ops::unary::map_f32;
 use crate::shape::{broadcast_shapes, broadcast_strides};
-use crate::tensor::{new_f32, new_i32, Tensor};
+use crate::tensor::{new_f32, new_f32_overwritten, new_i32, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryOp {
@@ -178,7 +178,7 @@ pub fn binary_values(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             }
         });
     }
-    new_f32(name, &shape, |o| {
+    new_f32_overwritten(name, &shape, |o| {
         macro_rules! run {
             ($f:expr) => {
                 broadcast_zip(x, &a.shape, y, &b.shape, &shape, o, $f)

@@ -10,7 +10,7 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::gemm::gemm;
 use crate::kernels::im2col::{col2im_ld, im2col_ld, Window};
 use crate::shape::{numel, MAX_NUMEL};
-use crate::tensor::{new_f32, Tensor};
+use crate::tensor::{new_f32, new_f32_overwritten, Tensor};
 
 /// Stride, padding (top, bottom, left, right: 'same' with an even kernel pads one more on the
 /// bottom/right, as PyTorch does), dilation and groups of a convolution.
@@ -182,7 +182,7 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
     // With one sample per chunk the GEMM can write straight into the output.
     let mut tmp = scratch_f32(op, if ns > 1 { og * ns * pp } else { 0 })?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
-    new_f32(op, &geo.out_shape(), |out| {
+    new_f32_overwritten(op, &geo.out_shape(), |out| {
         for s0 in (0..geo.n).step_by(ns) {
             let cnt = ns.min(geo.n - s0);
             let ld = cnt * pp;

@@ -5,7 +5,7 @@ use crate::autograd::Op;
 use crate::context::{Context, Id};
 use crate::error::{fmt_shape, Error, Result};
 use crate::shape::{broadcast_strides, for_each_run, normalize_dim, numel, strides};
-use crate::tensor::{new_f32, new_i32, Tensor};
+use crate::tensor::{new_f32_overwritten, new_i32, Tensor};
 use crate::buffer::Buffer;
 
 /// Resolves a requested shape with at most one -1 against `n` elements.
@@ -59,7 +59,7 @@ pub fn permute_values(op: &'static str, x: &Tensor, perm: &[usize]) -> Result<Te
 fn gather_layout(op: &'static str, x: &Tensor, out_shape: &[usize], src_strides: &[usize]) -> Result<Tensor> {
     numel(op, out_shape)?;
     match &*x.buf {
-        Buffer::F32(xs) => new_f32(op, out_shape, |o| gather_runs(xs, o, out_shape, src_strides)),
+        Buffer::F32(xs) => new_f32_overwritten(op, out_shape, |o| gather_runs(xs, o, out_shape, src_strides)),
         Buffer::I32(xs) => new_i32(op, out_shape, |o| gather_runs(xs, o, out_shape, src_strides)),
     }
 }

@@ -5,7 +5,7 @@ use crate::autograd::Op;
 use crate::context::{Context, Id};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::gemm::gemm;
-use crate::tensor::{new_f32, Tensor};
+use crate::tensor::{new_f32, new_f32_overwritten, Tensor};
 
 /// x [.., in] → [.., out]: every leading dim is a row of one GEMM.
 pub fn linear_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tensor> {
@@ -34,7 +34,7 @@ pub fn linear_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tenso
         Some(b) => Some(b.f32s(op)?),
         None => None,
     };
-    new_f32(op, &shape, |o| {
+    new_f32_overwritten(op, &shape, |o| {
         if let Some(bs) = bs {
             for r in 0..rows {
                 o[r * out..(r + 1) * out].copy_from_slice(bs);
@@ -50,8 +50,8 @@ pub fn linear_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool) -> Re
     let (inp, out) = (w.shape[1], w.shape[0]);
     let rows = x.numel() / inp.max(1);
     let (gs, xs, ws) = (g.f32s(op)?, x.f32s(op)?, w.f32s(op)?);
-    let gx = new_f32(op, &x.shape, |o| gemm(rows, inp, out, gs, false, ws, false, o, false))?;
-    let gw = new_f32(op, &w.shape, |o| gemm(out, inp, rows, gs, true, xs, false, o, false))?;
+    let gx = new_f32_overwritten(op, &x.shape, |o| gemm(rows, inp, out, gs, false, ws, false, o, false))?;
+    let gw = new_f32_overwritten(op, &w.shape, |o| gemm(out, inp, rows, gs, true, xs, false, o, false))?;
     let gb = if has_bias {
         Some(new_f32(op, &[out], |o| {
             for r in 0..rows {

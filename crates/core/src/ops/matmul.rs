@@ -8,7 +8,7 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::gemm::gemm;
 use crate::ops::reduce::sum_to_shape;
 use crate::shape::{broadcast_shapes, broadcast_strides, for_each_offset, numel};
-use crate::tensor::{new_f32, Tensor};
+use crate::tensor::{new_f32_overwritten, Tensor};
 
 /// Splits `[..batch, r, c]` into (batch dims, r, c).
 fn split(shape: &[usize]) -> (&[usize], usize, usize) {
@@ -38,7 +38,7 @@ fn batched(op: &'static str, a: &Tensor, ta: bool, b: &Tensor, tb: bool) -> Resu
     for_each_offset(&batch, &broadcast_strides(ab, &batch), |_, o| a_offs.push(o * m * k));
     let mut b_offs = Vec::new();
     for_each_offset(&batch, &broadcast_strides(bb, &batch), |_, o| b_offs.push(o * k * n));
-    new_f32(op, &out_shape, |o| {
+    new_f32_overwritten(op, &out_shape, |o| {
         for (t, (&ao, &bo)) in a_offs.iter().zip(&b_offs).enumerate() {
             gemm(m, n, k, &xs[ao..ao + m * k], ta, &ys[bo..bo + k * n], tb, &mut o[t * m * n..(t + 1) * m * n], false);
         }

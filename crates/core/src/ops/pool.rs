@@ -9,7 +9,7 @@ use crate::kernels::im2col::Window;
 use crate::kernels::pool;
 use crate::ops::conv::param;
 use crate::shape::numel;
-use crate::tensor::{new_f32, new_i32, Tensor};
+use crate::tensor::{new_f32, new_f32_overwritten, new_i32, Tensor};
 
 /// Kernel, stride, padding (symmetric, as in PyTorch's pools), dilation, ceil mode and, for
 /// average pooling, whether padding counts in the divisor.
@@ -125,7 +125,7 @@ pub fn max_pool2d_values(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Tensor
     let po = win.oh * win.ow;
     let mut index = new_i32(op, &out_shape, |_| {})?;
     let idx = index.i32s_mut(op)?;
-    let values = new_f32(op, &out_shape, |o| {
+    let values = new_f32_overwritten(op, &out_shape, |o| {
         for i in 0..np {
             pool::max_pool_plane(&xs[i * h * w..(i + 1) * h * w], h, w, &win, &mut o[i * po..(i + 1) * po], &mut idx[i * po..(i + 1) * po]);
         }

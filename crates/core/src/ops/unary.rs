@@ -5,7 +5,7 @@ use crate::autograd::Op;
 use crate::buffer::DType;
 use crate::context::{Context, Id};
 use crate::error::{Error, Result};
-use crate::tensor::{new_f32, new_i32, Tensor};
+use crate::tensor::{new_f32_overwritten, new_i32, Tensor};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unary {
@@ -324,7 +324,7 @@ macro_rules! specialize {
 #[inline(always)]
 pub fn map_f32(op: &'static str, x: &Tensor, f: impl Fn(f32) -> f32) -> Result<Tensor> {
     let xs = x.f32s(op)?;
-    new_f32(op, &x.shape, |o| {
+    new_f32_overwritten(op, &x.shape, |o| {
         for (o, &v) in o.iter_mut().zip(xs) {
             *o = f(v);
         }
@@ -353,7 +353,7 @@ pub fn unary_values(f: Unary, x: &Tensor) -> Result<Tensor> {
 pub fn unary_backward(f: Unary, g: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let op = "unary_backward";
     let (gs, xs, ys) = (g.f32s(op)?, x.f32s(op)?, y.f32s(op)?);
-    new_f32(op, &g.shape, |o| {
+    new_f32_overwritten(op, &g.shape, |o| {
         specialize!(f, |k| {
             for (((o, &x), &y), &g) in o.iter_mut().zip(xs).zip(ys).zip(gs) {
                 *o = backward_f32(k, x, y, g);
