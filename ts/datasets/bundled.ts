@@ -2,7 +2,6 @@
 // UCI handwritten digits, iris and breast cancer, each a TensorDataset of
 // (features, label) with a fixed, seeded, stratified train/test split on request.
 
-import { decodeBase64 } from '../base64.js';
 import { FerrogradError } from '../errors.js';
 import { type Tensor, fromTyped } from '../tensor.js';
 import { keep, tidy } from '../scope.js';
@@ -26,22 +25,29 @@ export interface BundledOptions {
   seed?: number;
 }
 
-/** The shape of an entry of data.generated.ts. */
+/** The shape of an entry of data.generated.ts (see scripts/embed-data.mjs for the encodings). */
 interface Packed {
   readonly n: number;
   readonly width: number;
   readonly classes: readonly string[];
-  readonly featureType: 'uint8' | 'float32';
+  /** How `features` is written: one character per value, or comma-separated decimals. */
+  readonly encoding: 'char-codes' | 'decimal';
   readonly features: string;
+  /** One character per row. */
   readonly labels: string;
 }
 
+/** Small integers written one character each, as char code 48 + value. */
+function charCodes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) - 48;
+  return out;
+}
+
 function features(p: Packed): Float32Array {
-  const raw = decodeBase64(p.features);
-  if (p.featureType === 'uint8') return Float32Array.from(raw);
-  // Stored little-endian; a DataView reads it right whatever the platform's order.
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+  if (p.encoding === 'char-codes') return Float32Array.from(charCodes(p.features));
+  // A Float32Array rounds each number to the nearest float32, as Math.fround does.
+  return Float32Array.from(p.features.split(','), Number);
 }
 
 /** Rows of one side of the stratified split, ascending. */
@@ -89,7 +95,7 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
   const hit = loaded.get(key);
   if (hit !== undefined && !hit.data.isDisposed && !hit.targets.isDisposed) return hit;
 
-  const labels = decodeBase64(p.labels);
+  const labels = charCodes(p.labels);
   const x = features(p);
   const rows = train === undefined ? Array.from(labels, (_, i) => i) : splitRows(name, labels, p.classes.length, options);
   const sub = new Float32Array(rows.length * p.width);
