@@ -1,10 +1,10 @@
 // Embeds the bundled data sets (data/) into ts/datasets/data.generated.ts as text that
-// gzip packs well, so that `datasets.Digits` & co. work in Node, browsers and bundlers
-// with no file paths: small integers (digit pixels 0..16, labels) as one character
-// each, char code − 48; iris and breast cancer features as comma-separated decimals,
-// each the shortest text that reads back as the same number. (As base64 of bytes the
-// data gzipped to 120 KB; as text, to 92 KB.) Run by scripts/build-wasm.mjs (so by
-// `npm run build` and the test script); also runnable alone:
+// gzip packs well, so that `Digits` & co. of ferrograd/datasets work in Node, browsers
+// and bundlers with no file paths: small integers (digit pixels 0..16, labels) as one
+// character each, char code − 48; iris and breast cancer features as comma-separated
+// decimals, each the shortest text that reads back as the same number. (As base64 of
+// bytes the data gzipped to 120 KB; as text, to 92 KB.) Run by scripts/build-wasm.mjs
+// (so by `npm run build` and the test script); also runnable alone:
 // `node scripts/embed-data.mjs`.
 
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';

@@ -2,11 +2,7 @@
 // UCI handwritten digits, iris and breast cancer, each a TensorDataset of
 // (features, label) with a fixed, seeded, stratified train/test split on request.
 
-import { FerrogradError } from '../errors.js';
-import { type Tensor, fromTyped } from '../tensor.js';
-import { keep, tidy } from '../scope.js';
-import { TensorDataset } from '../data/dataset.js';
-import { Generator } from '../data/generator.js';
+import { FerrogradError, data, keep, tensor, tidy, type Tensor } from '../index.js';
 import * as embedded from './data.generated.js';
 
 /**
@@ -57,7 +53,7 @@ function splitRows(name: string, labels: Uint8Array, classes: number, options: B
     throw new FerrogradError('value', `${name}: testFraction must be between 0 and 1 (exclusive), got ${testFraction}`);
   }
   if (!Number.isInteger(seed)) throw new FerrogradError('value', `${name}: seed must be an integer, got ${seed}`);
-  const g = new Generator(seed);
+  const g = new data.Generator(seed);
   const isTest = new Uint8Array(labels.length);
   for (let c = 0; c < classes; c++) {
     const rows: number[] = [];
@@ -102,8 +98,8 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
   rows.forEach((r, k) => sub.set(x.subarray(r * p.width, (r + 1) * p.width), k * p.width));
   const entry: Loaded = {
     // keep(): these outlive any scope (a DataLoader iteration or tidy) they are first made in.
-    data: keep(fromTyped(sub, [rows.length, p.width])),
-    targets: keep(fromTyped(Int32Array.from(rows, (r) => labels[r]), [rows.length])),
+    data: keep(tensor(sub, { shape: [rows.length, p.width] })),
+    targets: keep(tensor(Int32Array.from(rows, (r) => labels[r]), { shape: [rows.length] })),
     rows: Object.freeze(rows),
   };
   loaded.set(key, entry);
@@ -111,7 +107,7 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
 }
 
 /** What the three bundled data sets share. */
-abstract class BundledDataset extends TensorDataset<[Tensor, Tensor]> {
+abstract class BundledDataset extends data.TensorDataset<[Tensor, Tensor]> {
   /** Class names; `targets` holds indices into this list. */
   abstract readonly classes: string[];
   /** Names of the columns of `data`. */
@@ -146,8 +142,11 @@ const DIGIT_PIXELS = Array.from({ length: 64 }, (_, i) => `pixel_${Math.floor(i 
  *
  * @example
  * ```ts
- * const train = new datasets.Digits({ train: true });  // 80 % of each digit
- * const test = new datasets.Digits({ train: false });  // the other 20 %
+ * import { data } from 'ferrograd';
+ * import { Digits } from 'ferrograd/datasets';
+ *
+ * const train = new Digits({ train: true });  // 80 % of each digit
+ * const test = new Digits({ train: false });  // the other 20 %
  * const loader = new data.DataLoader(train, { batchSize: 64, shuffle: true });
  * const cnnData = new data.TensorDataset(train.images, train.targets);
  * ```
@@ -180,7 +179,7 @@ export class Digits extends BundledDataset {
  *
  * @example
  * ```ts
- * const iris = new datasets.Iris();
+ * const iris = new Iris();
  * const [x0, y0] = iris.get(0); // [5.1, 3.5, 1.4, 0.2], 0 (setosa)
  * ```
  */
@@ -202,7 +201,7 @@ const CELL = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactne
  *
  * @example
  * ```ts
- * const train = new datasets.BreastCancer({ train: true });
+ * const train = new BreastCancer({ train: true });
  * const mean = train.data.mean(0), std = train.data.std(0);
  * ```
  */

@@ -1,7 +1,7 @@
 // The IDX file format of MNIST-style data sets: a big-endian header (two zero bytes,
 // a type code, the number of dims, each dim as u32) followed by the values.
 
-import { FerrogradError } from '../errors.js';
+import { FerrogradError } from '../index.js';
 import { gunzip } from '../gunzip.js';
 
 export interface IdxArray {
