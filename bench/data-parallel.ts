@@ -15,7 +15,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { nn, datasets, manualSeed, noGrad, randperm, save, tensor, tidy, type Tensor } from '../dist/index.js';
+import { nn, manualSeed, noGrad, randperm, save, tensor, tidy, type Tensor } from '../dist/index.js';
+import * as datasets from '../dist/datasets.js';
 import { DataParallel } from '../dist/worker.js';
 
 const TRAIN = Number(process.env.DP_TRAIN ?? 12000);

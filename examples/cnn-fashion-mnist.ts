@@ -7,7 +7,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { nn, optim, data, datasets, manualSeed, noGrad, save, memory, type Tensor } from 'ferrograd';
+import { nn, optim, data, manualSeed, noGrad, save, memory, type Tensor } from 'ferrograd';
 import { ProgressBar } from './lib/progress.js';
 import { lineChart, confusionMatrix, svgDocument } from './lib/svg.js';
 import { parseArgs, numberFlag } from './lib/args.js';

@@ -3,7 +3,8 @@
 //
 //   npm run example digits-mlp -- --epochs 30
 
-import { nn, optim, data, datasets, manualSeed, noGrad } from 'ferrograd';
+import { nn, optim, data, manualSeed, noGrad } from 'ferrograd';
+import * as datasets from 'ferrograd/datasets';
 import { ProgressBar } from './lib/progress.js';
 import { parseArgs, numberFlag } from './lib/args.js';
 

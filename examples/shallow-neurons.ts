@@ -4,7 +4,8 @@
 //
 //   npm run example shallow-neurons
 
-import { datasets, data, manualSeed, noGrad, tidy, stack, models, type Tensor } from 'ferrograd';
+import { data, manualSeed, noGrad, tidy, stack, models, type Tensor } from 'ferrograd';
+import * as datasets from 'ferrograd/datasets';
 
 manualSeed(0);
 const bc = new datasets.BreastCancer();

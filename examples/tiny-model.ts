@@ -4,7 +4,8 @@
 //
 //   npm run example tiny-model -- --epochs 20 --lr 0.5
 
-import { nn, optim, data, datasets, manualSeed, noGrad, F, type Tensor } from 'ferrograd';
+import { nn, optim, data, manualSeed, noGrad, F, type Tensor } from 'ferrograd';
+import * as datasets from 'ferrograd/datasets';
 import { parseArgs, numberFlag } from './lib/args.js';
 
 const args = parseArgs('Train the lecture TinyModel on the UCI digits.', [

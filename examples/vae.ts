@@ -17,7 +17,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { nn, F, optim, data, datasets, manualSeed, noGrad, tidy, memory, randn, tensor, fromArray, type Tensor } from 'ferrograd';
+import { nn, F, optim, data, manualSeed, noGrad, tidy, memory, randn, tensor, fromArray, type Tensor } from 'ferrograd';
+import * as datasets from 'ferrograd/datasets';
 import { ProgressBar } from './lib/progress.js';
 import { lineChart, svgDocument } from './lib/svg.js';
 import { parseArgs, numberFlag } from './lib/args.js';

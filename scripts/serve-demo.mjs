@@ -25,7 +25,7 @@ const TYPES = {
   '.wasm': 'application/wasm',
 };
 
-if (!existsSync(join(root, 'dist/worker.js'))) {
+if (!['index.js', 'worker.js', 'datasets.js'].every((f) => existsSync(join(root, 'dist', f)))) {
   console.error('ferrograd: building the package first (npm run build)');
   if (spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) process.exit(1);
 }

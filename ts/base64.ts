@@ -1,5 +1,5 @@
 // Base64 to bytes, with the atob that Node ≥ 16, browsers and workers all have: the
-// wasm binary and the bundled data sets are embedded this way.
+// gzipped wasm binary is embedded this way.
 
 export function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
   const bin = atob(s);

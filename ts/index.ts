@@ -1,4 +1,5 @@
-// ferrograd: neural networks in JavaScript and TypeScript on a SIMD Rust core.
+// ferrograd: neural networks in JavaScript and TypeScript on a SIMD Rust core. Data sets
+// are in ferrograd/datasets (ts/datasets/), workers in ferrograd/worker (ts/worker/).
 
 export { Tensor, where, type DType, type NestedArray, type BackwardOptions, type VarOptions } from './tensor.js';
 export {
@@ -17,7 +18,6 @@ export * as models from './models/index.js';
 export { save, load, loadMetadata } from './io/safetensors.js';
 export { saveFile, loadFile } from './io/file.js';
 export * as data from './data/index.js';
-export * as datasets from './datasets/index.js';
 export {
   saveModel, loadModel, loadModelAsync, describeModel, readArchitecture, withSource, registerModule, ConfigReader,
   type ModuleSource, type SaveModelOptions, type LoadModelOptions, type ModuleClass, type ModuleCodec,

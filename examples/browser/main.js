@@ -2,7 +2,8 @@
 // progress it reports, keeps an animation running to show the thread is free, then
 // ships the trained model to a worker (offload) and classifies what the user draws.
 // Plain ESM against the built package; `npm run demo:browser` serves it.
-import { noGrad, tensor, datasets, tidy } from '../../dist/index.js';
+import { noGrad, tensor, tidy } from '../../dist/index.js';
+import * as datasets from '../../dist/datasets.js';
 import { trainInWorker, offload, canShareMemory } from '../../dist/worker.js';
 import { makeModel } from './train-digits.js';
 

@@ -1,7 +1,8 @@
 // The training script of the demo. It runs inside a worker started by trainInWorker():
 // it builds the model, trains it on the bundled UCI digits and reports each batch.
 // main.js imports makeModel() from here too, to rebuild the model from the state dict.
-import { nn, optim, data, datasets, manualSeed, noGrad } from '../../dist/index.js';
+import { nn, optim, data, manualSeed, noGrad } from '../../dist/index.js';
+import * as datasets from '../../dist/datasets.js';
 
 /** A small CNN for 8×8 digits: two conv blocks, then a linear classifier. */
 export function makeModel() {

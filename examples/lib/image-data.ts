@@ -1,7 +1,8 @@
 // Image data for the CNN examples: Fashion-MNIST when it is on disk, else the
 // bundled UCI digits scaled up to 28×28 so that the same CNN applies.
 
-import { data, datasets, fromArray } from 'ferrograd';
+import { data, fromArray } from 'ferrograd';
+import * as datasets from 'ferrograd/datasets';
 
 export interface ImageData {
   train: data.TensorDataset;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { data, datasets, memory, tidy, FerrogradError, type Tensor } from '../../ts/index.js';
+import { data, memory, tidy, FerrogradError, type Tensor } from '../../ts/index.js';
+import * as datasets from '../../ts/datasets/index.js';
 
 /** How many of each class 0..k-1 `targets` holds. */
 const counts = (targets: Tensor, k: number): number[] => {

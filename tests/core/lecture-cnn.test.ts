@@ -1,6 +1,7 @@
 // The lecture's convolution example and filter table, and the IDX reader's errors.
 import { describe, expect, it } from 'vitest';
-import { F, tensor, full, datasets, FerrogradError } from '../../ts/index.js';
+import { F, tensor, full, FerrogradError } from '../../ts/index.js';
+import * as datasets from '../../ts/datasets/index.js';
 
 describe("the lecture's convolution", () => {
   it('reproduces the 5×5 example: the convolved feature starts with 4', () => {

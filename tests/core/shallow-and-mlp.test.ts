@@ -1,7 +1,8 @@
 // The lecture's single neurons against their Linear + loss + SGD formulation, and
 // convergence on the bundled real data.
 import { describe, expect, it } from 'vitest';
-import { nn, optim, data, datasets, models, manualSeed, noGrad, tidy, stack, randn, tensor, type Tensor } from '../../ts/index.js';
+import { nn, optim, data, models, manualSeed, noGrad, tidy, stack, randn, tensor, type Tensor } from '../../ts/index.js';
+import * as datasets from '../../ts/datasets/index.js';
 
 function standardisedSplit(): { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: Tensor } {
   manualSeed(0);

@@ -1,7 +1,8 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist package (installed by .ci/run).
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { datasets, tidy } from '../../ts/index.js';
+import { tidy } from '../../ts/index.js';
+import * as datasets from '../../ts/datasets/index.js';
 
 const root = '/usr/share/datasets/fashion-mnist';
 

@@ -1,6 +1,6 @@
 // The published shape of the package: `npm pack`, install the tarball into a scratch
-// project, use it from plain Node ESM, and type-check a TypeScript consumer under
-// NodeNext resolution with the bundled .d.ts.
+// project, use it (and its ferrograd/datasets entry) from plain Node ESM, and
+// type-check a TypeScript consumer under NodeNext resolution with the bundled .d.ts.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
@@ -21,24 +21,40 @@ describe('npm package', () => {
 
     writeFileSync(
       join(dir, 'main.mjs'),
-      `import { tensor, memory } from 'ferrograd';
+      `import { tensor, memory, Tensor } from 'ferrograd';
+import { Iris } from 'ferrograd/datasets';
 const w = tensor([[1, 2], [3, 4]], { dtype: 'float32', requiresGrad: true });
 const y = w.matmul(w).sum();
 y.backward();
-console.log(JSON.stringify({ y: y.item(), grad: w.grad.toArray(), tensors: memory().tensors > 0 }));
+const before = memory().tensors;
+const iris = new Iris();
+console.log(JSON.stringify({
+  y: y.item(), grad: w.grad.toArray(), tensors: before > 0,
+  iris: { shape: iris.data.shape, first: iris.data.select(0, 0).toArray(), classes: iris.classes },
+  // One Tensor class and one wasm instance: the data set's tensors are the main entry's.
+  shared: iris.data instanceof Tensor && memory().tensors > before,
+}));
 `,
     );
     const out = JSON.parse(run('node', ['main.mjs'], dir));
     // d/dW sum(W·W) = 1·Wᵀ + Wᵀ·1, computed by hand for W = [[1, 2], [3, 4]].
-    expect(out).toEqual({ y: 54, grad: [[7, 11], [9, 13]], tensors: true });
+    expect(out).toMatchObject({ y: 54, grad: [[7, 11], [9, 13]], tensors: true, shared: true });
+    expect(out.iris.shape).toEqual([150, 4]);
+    expect(out.iris.classes).toEqual(['setosa', 'versicolor', 'virginica']);
+    expect(out.iris.first).toEqual([5.1, 3.5, 1.4, 0.2].map(Math.fround));
 
     writeFileSync(
       join(dir, 'main.ts'),
-      `import { tensor, randn, tidy, FerrogradError, type Tensor } from 'ferrograd';
+      `import { tensor, randn, tidy, data, FerrogradError, type Tensor } from 'ferrograd';
+import { Digits, FashionMNIST, type BundledOptions } from 'ferrograd/datasets';
 const t: Tensor = tidy(() => randn([2, 3]).matmul(tensor([1, 2, 3], { dtype: 'float32' })));
 const shape: number[] = t.shape;
 const e: typeof FerrogradError = FerrogradError;
-console.log(shape, e.name);
+const options: BundledOptions = { train: true, seed: 1 };
+const digits: data.Dataset<[Tensor, Tensor]> = new Digits(options);
+const images: Tensor = new Digits().images;
+const load: (o: { root: string }) => Promise<FashionMNIST> = (o) => FashionMNIST.load(o);
+console.log(shape, e.name, digits.length, images.shape, typeof load);
 `,
     );
     writeFileSync(

@@ -2,7 +2,8 @@
 // training on the full batches (within 1e-5), bit for bit the same whichever replica
 // finishes first, with gradients through SharedArrayBuffer or transferred arrays.
 import { afterEach, describe, expect, it } from 'vitest';
-import { nn, optim, datasets, manualSeed, tensor, type Tensor } from '../../dist/index.js';
+import { nn, optim, manualSeed, tensor, type Tensor } from '../../dist/index.js';
+import * as datasets from '../../dist/datasets.js';
 import { DataParallel, shardSizes } from '../../dist/worker.js';
 
 const made: DataParallel[] = [];

@@ -2,7 +2,8 @@
 // main thread, the trained state dict back, and cancellation with an AbortSignal, also
 // of a script stuck in a synchronous loop.
 import { describe, expect, it } from 'vitest';
-import { nn, datasets, noGrad, type Json, type Tensor } from '../../dist/index.js';
+import { nn, noGrad, type Json, type Tensor } from '../../dist/index.js';
+import * as datasets from '../../dist/datasets.js';
 import { trainInWorker, type TrainContext, type TrainProgress } from '../../dist/worker.js';
 import { train as trainHere } from '../worker/fixtures/train-script.mjs';
 import { monitorLag } from '../worker/lag.js';

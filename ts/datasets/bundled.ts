@@ -2,12 +2,7 @@
 // UCI handwritten digits, iris and breast cancer, each a TensorDataset of
 // (features, label) with a fixed, seeded, stratified train/test split on request.
 
-import { decodeBase64 } from '../base64.js';
-import { FerrogradError } from '../errors.js';
-import { type Tensor, fromTyped } from '../tensor.js';
-import { keep, tidy } from '../scope.js';
-import { TensorDataset } from '../data/dataset.js';
-import { Generator } from '../data/generator.js';
+import { FerrogradError, data, keep, tensor, tidy, type Tensor } from '../index.js';
 import * as embedded from './data.generated.js';
 
 /**
@@ -26,22 +21,29 @@ export interface BundledOptions {
   seed?: number;
 }
 
-/** The shape of an entry of data.generated.ts. */
+/** The shape of an entry of data.generated.ts (see scripts/embed-data.mjs for the encodings). */
 interface Packed {
   readonly n: number;
   readonly width: number;
   readonly classes: readonly string[];
-  readonly featureType: 'uint8' | 'float32';
+  /** How `features` is written: one character per value, or comma-separated decimals. */
+  readonly encoding: 'char-codes' | 'decimal';
   readonly features: string;
+  /** One character per row. */
   readonly labels: string;
 }
 
+/** Small integers written one character each, as char code 48 + value. */
+function charCodes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) - 48;
+  return out;
+}
+
 function features(p: Packed): Float32Array {
-  const raw = decodeBase64(p.features);
-  if (p.featureType === 'uint8') return Float32Array.from(raw);
-  // Stored little-endian; a DataView reads it right whatever the platform's order.
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Float32Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+  if (p.encoding === 'char-codes') return Float32Array.from(charCodes(p.features));
+  // A Float32Array rounds each number to the nearest float32, as Math.fround does.
+  return Float32Array.from(p.features.split(','), Number);
 }
 
 /** Rows of one side of the stratified split, ascending. */
@@ -51,7 +53,7 @@ function splitRows(name: string, labels: Uint8Array, classes: number, options: B
     throw new FerrogradError('value', `${name}: testFraction must be between 0 and 1 (exclusive), got ${testFraction}`);
   }
   if (!Number.isInteger(seed)) throw new FerrogradError('value', `${name}: seed must be an integer, got ${seed}`);
-  const g = new Generator(seed);
+  const g = new data.Generator(seed);
   const isTest = new Uint8Array(labels.length);
   for (let c = 0; c < classes; c++) {
     const rows: number[] = [];
@@ -89,15 +91,15 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
   const hit = loaded.get(key);
   if (hit !== undefined && !hit.data.isDisposed && !hit.targets.isDisposed) return hit;
 
-  const labels = decodeBase64(p.labels);
+  const labels = charCodes(p.labels);
   const x = features(p);
   const rows = train === undefined ? Array.from(labels, (_, i) => i) : splitRows(name, labels, p.classes.length, options);
   const sub = new Float32Array(rows.length * p.width);
   rows.forEach((r, k) => sub.set(x.subarray(r * p.width, (r + 1) * p.width), k * p.width));
   const entry: Loaded = {
     // keep(): these outlive any scope (a DataLoader iteration or tidy) they are first made in.
-    data: keep(fromTyped(sub, [rows.length, p.width])),
-    targets: keep(fromTyped(Int32Array.from(rows, (r) => labels[r]), [rows.length])),
+    data: keep(tensor(sub, { shape: [rows.length, p.width] })),
+    targets: keep(tensor(Int32Array.from(rows, (r) => labels[r]), { shape: [rows.length] })),
     rows: Object.freeze(rows),
   };
   loaded.set(key, entry);
@@ -105,7 +107,7 @@ function load(name: string, p: Packed, options: BundledOptions): Loaded {
 }
 
 /** What the three bundled data sets share. */
-abstract class BundledDataset extends TensorDataset<[Tensor, Tensor]> {
+abstract class BundledDataset extends data.TensorDataset<[Tensor, Tensor]> {
   /** Class names; `targets` holds indices into this list. */
   abstract readonly classes: string[];
   /** Names of the columns of `data`. */
@@ -140,8 +142,11 @@ const DIGIT_PIXELS = Array.from({ length: 64 }, (_, i) => `pixel_${Math.floor(i 
  *
  * @example
  * ```ts
- * const train = new datasets.Digits({ train: true });  // 80 % of each digit
- * const test = new datasets.Digits({ train: false });  // the other 20 %
+ * import { data } from 'ferrograd';
+ * import { Digits } from 'ferrograd/datasets';
+ *
+ * const train = new Digits({ train: true });  // 80 % of each digit
+ * const test = new Digits({ train: false });  // the other 20 %
  * const loader = new data.DataLoader(train, { batchSize: 64, shuffle: true });
  * const cnnData = new data.TensorDataset(train.images, train.targets);
  * ```
@@ -174,7 +179,7 @@ export class Digits extends BundledDataset {
  *
  * @example
  * ```ts
- * const iris = new datasets.Iris();
+ * const iris = new Iris();
  * const [x0, y0] = iris.get(0); // [5.1, 3.5, 1.4, 0.2], 0 (setosa)
  * ```
  */
@@ -196,7 +201,7 @@ const CELL = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactne
  *
  * @example
  * ```ts
- * const train = new datasets.BreastCancer({ train: true });
+ * const train = new BreastCancer({ train: true });
  * const mean = train.data.mean(0), std = train.data.std(0);
  * ```
  */

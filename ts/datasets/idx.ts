@@ -1,7 +1,8 @@
 // The IDX file format of MNIST-style data sets: a big-endian header (two zero bytes,
 // a type code, the number of dims, each dim as u32) followed by the values.
 
-import { FerrogradError } from '../errors.js';
+import { FerrogradError } from '../index.js';
+import { gunzip } from '../gunzip.js';
 
 export interface IdxArray {
   shape: number[];
@@ -29,6 +30,5 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX file'): IdxArray {
 /** Gunzips when the bytes start with the gzip magic number, else returns them. */
 export async function maybeGunzip(bytes: Uint8Array): Promise<Uint8Array> {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
-  const stream = new Blob([bytes.slice()]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return gunzip(bytes, 'a gzipped IDX file');
 }

@@ -1,8 +1,6 @@
 // MNIST and Fashion-MNIST from their standard IDX files (gzipped or not).
 
-import { FerrogradError } from '../errors.js';
-import { Tensor, fromTyped } from '../tensor.js';
-import { keep, tidy } from '../scope.js';
+import { FerrogradError, keep, tensor, tidy, type Tensor } from '../index.js';
 import { parseIdx, maybeGunzip } from './idx.js';
 import { readBytes, writeBytes, joinPath } from './fetch-bytes.js';
 
@@ -66,7 +64,10 @@ async function find(src: Source, root: string, file: string, download: boolean, 
  *
  * @example
  * ```ts
- * const train = await datasets.FashionMNIST.load({ root: '/usr/share/datasets/fashion-mnist', train: true });
+ * import { data } from 'ferrograd';
+ * import { FashionMNIST } from 'ferrograd/datasets';
+ *
+ * const train = await FashionMNIST.load({ root: '/usr/share/datasets/fashion-mnist', train: true });
  * const loader = new data.DataLoader(new data.TensorDataset(train.data, train.targets), { batchSize: 64, shuffle: true });
  * ```
  */
@@ -143,5 +144,5 @@ async function readSplit(src: Source, options: MNISTOptions): Promise<[Tensor, T
   const [n, h, w] = images.shape;
   const pixels = new Float32Array(images.data.length);
   for (let i = 0; i < pixels.length; i++) pixels[i] = images.data[i] / 255;
-  return [keep(fromTyped(pixels, [n, 1, h, w])), keep(fromTyped(Int32Array.from(labels.data), [n]))];
+  return [keep(tensor(pixels, { shape: [n, 1, h, w] })), keep(tensor(Int32Array.from(labels.data), { shape: [n] }))];
 }

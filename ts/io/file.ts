@@ -5,7 +5,20 @@
 import { FerrogradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { load, save } from './safetensors.js';
-import { fs } from './node-fs.js';
+import { nodeFs, type FsPromises } from './node-fs.js';
+
+/** `node:fs/promises`, or an error saying what to use instead where there is none. */
+async function fs(op: string): Promise<FsPromises> {
+  const mod = await nodeFs();
+  if (mod === null) {
+    throw new FerrogradError(
+      'usage',
+      `${op}: needs a file system (node:fs/promises), which this environment lacks; ` +
+        'in a browser use save() and load() on bytes (from fetch(), a File, or IndexedDB)',
+    );
+  }
+  return mod;
+}
 
 /**
  * Writes tensors (and optional string metadata) to a safetensors file at `path`.

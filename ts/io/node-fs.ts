@@ -1,7 +1,6 @@
 // Lazy access to Node's file system from library code that must also load in
-// browsers: the module is imported on first use, never at load time.
-
-import { FerrogradError } from '../errors.js';
+// browsers: the module is imported on first use, never at load time. This file imports
+// nothing, so that ferrograd/datasets may carry its own copy (see rollup.config.mjs).
 
 /** The part of `node:fs/promises` used here. */
 export interface FsPromises {
@@ -27,19 +26,11 @@ function isFs(m: unknown): m is FsPromises {
 const FS_MODULE = 'node:fs/promises';
 let fsPromise: Promise<FsPromises | null> | undefined;
 
-/** `node:fs/promises`, loaded on first use; throws in environments without it. */
-export async function fs(op: string): Promise<FsPromises> {
+/** `node:fs/promises`, loaded on first use; null in environments without it. */
+export function nodeFs(): Promise<FsPromises | null> {
   fsPromise ??= import(/* @vite-ignore */ /* webpackIgnore: true */ FS_MODULE).then(
     (m: unknown) => (isFs(m) ? m : null),
     () => null,
   );
-  const mod = await fsPromise;
-  if (mod === null) {
-    throw new FerrogradError(
-      'usage',
-      `${op}: needs a file system (node:fs/promises), which this environment lacks; ` +
-        'in a browser use save() and load() on bytes (from fetch(), a File, or IndexedDB)',
-    );
-  }
-  return mod;
+  return fsPromise;
 }

@@ -1,9 +1,10 @@
-// The only module that touches WebAssembly: it instantiates the embedded binary,
-// types the raw exports, and moves numbers, shapes and element data across.
+// The only module that touches WebAssembly: it unpacks and instantiates the embedded
+// binary, types the raw exports, and moves numbers, shapes and element data across.
 
 import { FerrogradError } from '../errors.js';
-import { wasmBase64 } from './binary.generated.js';
+import { wasmGzipBase64 } from './binary.generated.js';
 import { decodeBase64 } from '../base64.js';
+import { gunzip } from '../gunzip.js';
 
 /** The C-ABI exports of crates/wasm, typed by hand. Ids > 0; -1 means "error". */
 interface Exports {
@@ -88,7 +89,8 @@ function isExports(e: WebAssembly.Exports): e is WebAssembly.Exports & Exports {
   return e.memory instanceof WebAssembly.Memory && FUNCTIONS.every((name) => typeof e[name] === 'function');
 }
 
-const { instance } = await WebAssembly.instantiate(decodeBase64(wasmBase64), {});
+// Embedded gzipped (see scripts/build-wasm.mjs): that keeps the package's main file small.
+const { instance } = await WebAssembly.instantiate(await gunzip(decodeBase64(wasmGzipBase64), 'the embedded wasm module'), {});
 if (!isExports(instance.exports)) {
   throw new Error('ferrograd: the embedded wasm module does not match ts/wasm/core.ts; rebuild with `npm run build`');
 }
