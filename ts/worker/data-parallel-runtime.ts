@@ -164,7 +164,7 @@ export async function sharedStep(x: Tensor | null, y: Tensor | null, step: numbe
     const g = slot(k);
     for (let j = 0; j < P; j++) acc[j] += w * g[j];
   }
-  applyAverage(Float32Array.from(acc));
+  applyAverage(new Float32Array(acc));
   return loss;
 }
 

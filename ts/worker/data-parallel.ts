@@ -181,7 +181,7 @@ export class DataParallel {
       loss += w * res.loss;
     });
 
-    const avg = Float32Array.from(acc);
+    const avg = new Float32Array(acc);
     await Promise.all(
       this.#clients.map((c) => {
         const copy = avg.slice();
