@@ -13,7 +13,10 @@ import './embed-data.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const built = `${root}target/wasm32-unknown-unknown/release/ferrograd_wasm.wasm`;
-const optimized = `${root}target/ferrograd.opt.wasm`;
+// FERROGRAD_WASM_NAMES=1 keeps the function names, so that CPU profiles (bench/wasm-profile.ts,
+// node --cpu-prof) name the Rust functions; the code is the same.
+const keepNames = process.env.FERROGRAD_WASM_NAMES === '1';
+const optimized = `${root}target/ferrograd${keepNames ? '.names' : ''}.opt.wasm`;
 const generated = `${root}ts/wasm/binary.generated.ts`;
 
 const { cargo, env } = findToolchain();
@@ -27,7 +30,8 @@ execFileSync(cargo, ['build', '--release', '--target', 'wasm32-unknown-unknown',
 const wasmOpt = findWasmOpt();
 if (wasmOpt) {
   if (!existsSync(optimized) || statSync(optimized).mtimeMs < statSync(built).mtimeMs) {
-    execFileSync(wasmOpt, ['-O3', '--enable-simd', '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals', '--strip-debug', '--strip-producers', built, '-o', optimized], {
+    const features = ['--enable-simd', '--enable-bulk-memory', '--enable-sign-ext', '--enable-nontrapping-float-to-int', '--enable-mutable-globals'];
+    execFileSync(wasmOpt, ['-O3', ...features, keepNames ? '-g' : '--strip-debug', '--strip-producers', built, '-o', optimized], {
       stdio: 'inherit',
     });
   }
