@@ -29,9 +29,11 @@ function matmul(n: number, layout: 'ab' | 'atb' | 'abt'): () => void {
   const b = randn([n, n]);
   // Aᵀ·B through the public API: t() materialises the transpose (a copy), then A·B runs.
   // A·Bᵀ is exactly F.linear without bias (x·Wᵀ), which reads B transposed in place.
-  if (layout === 'ab') return () => tidy(() => a.matmul(b));
-  if (layout === 'atb') return () => tidy(() => a.t().matmul(b));
-  return () => tidy(() => F.linear(a, b));
+  // `void`: tidy keeps and returns what its function returns, and each result must be freed
+  // within the call (as the tfjs runner disposes its own), not left to the garbage collector.
+  if (layout === 'ab') return () => tidy(() => void a.matmul(b));
+  if (layout === 'atb') return () => tidy(() => void a.t().matmul(b));
+  return () => tidy(() => void F.linear(a, b));
 }
 
 function trainStep(model: nn.Module, x: Tensor, y: Tensor): () => void {
@@ -51,7 +53,7 @@ function inference(batch: number): () => void {
   const model = new CNN();
   model.eval();
   const x = randn([batch, 1, 28, 28]);
-  return () => noGrad(() => tidy(() => model.forward(x)));
+  return () => noGrad(() => tidy(() => void model.forward(x)));
 }
 
 const make: Record<string, () => () => void> = {
