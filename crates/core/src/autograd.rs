@@ -67,7 +67,7 @@ pub enum Op {
     Where { cond: Tensor, a: Vec<usize>, b: Vec<usize> },
     MaskedFill { mask: Tensor },
     CrossEntropy { logp: Tensor, q: Tensor },
-    Linear { x: Tensor, w: Tensor, has_bias: bool },
+    Linear { x: Tensor, w: Tensor, has_bias: bool, need: [bool; 2] },
     BceWithLogits { x: Tensor, y: Tensor, pos_weight: Option<Tensor> },
     /// `need`: whether the input and the weight want gradients (checked when recorded).
     Conv2d { x: Tensor, w: Tensor, has_bias: bool, p: ops::conv::Conv2dParams, need: [bool; 2] },
@@ -111,7 +111,7 @@ fn backward_op(op: &Op, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
         Op::Where { cond, a, b } => index::where_backward(g, cond, a, b),
         Op::MaskedFill { mask } => index::masked_fill_backward(g, mask).map(|t| vec![Some(t)]),
         Op::CrossEntropy { logp, q } => loss::cross_entropy_backward(g, logp, q),
-        Op::Linear { x, w, has_bias } => linear::linear_backward(g, x, w, *has_bias),
+        Op::Linear { x, w, has_bias, need } => linear::linear_backward(g, x, w, *has_bias, *need),
         Op::BceWithLogits { x, y, pos_weight } => loss::bce_with_logits_backward(g, x, y, pos_weight),
         Op::Conv2d { x, w, has_bias, p, need } => conv::conv2d_backward(g, x, w, *has_bias, p, *need),
         Op::MaxPool2d { shape, index } => pool::max_pool2d_backward(g, shape, index).map(|t| vec![Some(t)]),

@@ -45,13 +45,15 @@ pub fn linear_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>) -> Result<Tenso
 }
 
 // y = x·Wᵀ + b  ⇒  dx = g·W,  dW = gᵀ·x,  db = Σ_rows g
-pub fn linear_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool) -> Result<Vec<Option<Tensor>>> {
+/// Gradients of (input, weight[, bias]); `need` says which of input and weight the graph wants,
+/// so a first layer skips the GEMM of an input gradient nobody reads.
+pub fn linear_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, need: [bool; 2]) -> Result<Vec<Option<Tensor>>> {
     let op = "linear_backward";
     let (inp, out) = (w.shape[1], w.shape[0]);
     let rows = x.numel() / inp.max(1);
     let (gs, xs, ws) = (g.f32s(op)?, x.f32s(op)?, w.f32s(op)?);
-    let gx = new_f32_overwritten(op, &x.shape, |o| gemm(rows, inp, out, gs, false, ws, false, o, false))?;
-    let gw = new_f32_overwritten(op, &w.shape, |o| gemm(out, inp, rows, gs, true, xs, false, o, false))?;
+    let gx = if need[0] { Some(new_f32_overwritten(op, &x.shape, |o| gemm(rows, inp, out, gs, false, ws, false, o, false))?) } else { None };
+    let gw = if need[1] { Some(new_f32_overwritten(op, &w.shape, |o| gemm(out, inp, rows, gs, true, xs, false, o, false))?) } else { None };
     let gb = if has_bias {
         Some(new_f32(op, &[out], |o| {
             for r in 0..rows {
@@ -63,7 +65,7 @@ pub fn linear_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool) -> Re
     } else {
         None
     };
-    Ok(vec![Some(gx), Some(gw), gb])
+    Ok(vec![gx, gw, gb])
 }
 
 impl Context {
@@ -80,7 +82,8 @@ impl Context {
             None => vec![x, w],
         };
         let has_bias = b.is_some();
-        self.record("AddmmBackward", &inputs, out, move || Op::Linear { x: xv, w: wv, has_bias })
+        let need = [self.entry(op, x)?.requires_grad, self.entry(op, w)?.requires_grad];
+        self.record("AddmmBackward", &inputs, out, move || Op::Linear { x: xv, w: wv, has_bias, need })
     }
 }
 
@@ -96,10 +99,13 @@ mod tests {
         let y = linear_values(&x, &w, Some(&b)).unwrap();
         assert_eq!(y.f32s("t").unwrap(), &[8.0, 23.0, 8.0, 27.5]);
         let g = Tensor::from_f32(vec![2, 2], vec![1., 0., 0., 1.]);
-        let grads = linear_backward(&g, &x, &w, true).unwrap();
+        let grads = linear_backward(&g, &x, &w, true, [true, true]).unwrap();
         assert_eq!(grads[0].as_ref().unwrap().f32s("t").unwrap(), &[1., 0., -1., 0.5, 0.5, 0.5]);
         assert_eq!(grads[1].as_ref().unwrap().f32s("t").unwrap(), &[1., 2., 3., 4., 5., 6.]);
         assert_eq!(grads[2].as_ref().unwrap().f32s("t").unwrap(), &[1., 1.]);
+        let only_w = linear_backward(&g, &x, &w, true, [false, true]).unwrap();
+        assert!(only_w[0].is_none());
+        assert_eq!(only_w[1].as_ref().unwrap().f32s("t").unwrap(), grads[1].as_ref().unwrap().f32s("t").unwrap());
         assert!(linear_values(&x, &b, None).is_err());
     }
 }
