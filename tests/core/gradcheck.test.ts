@@ -3,7 +3,7 @@
 // explicit gradients, in-place rules and `.grad` handles.
 import { describe, expect, it } from 'vitest';
 import {
-  tensor, fromArray, ones, cat, stack, where, noGrad, tidy, FerrogradError, type Tensor,
+  tensor, fromArray, ones, cat, stack, where, noGrad, tidy, FerrogradError, F, type Tensor,
 } from '../../ts/index.js';
 import { gradcheck, rnd, distinct } from './gradcheck-helper.js';
 
@@ -262,6 +262,28 @@ describe('gradcheck: composite graphs', () => {
 });
 
 describe('autograd semantics', () => {
+  it('matmul and linear give an operand that needs no gradient none, and the other the same one', () => tidy(() => {
+    // The backward passes skip the GEMM of a gradient nobody reads (a first layer's input).
+    const xv = [[1, 2, 3], [4, 5, 6]], wv = [[1, 0, -1], [0.5, 0.5, 0.5]], bv = [10, 20];
+    const gv = [[1, -2], [3, 0.5]];
+    for (const op of ['matmul', 'linear'] as const) {
+      const run = (xGrad: boolean) => {
+        const x = tensor(xv, { dtype: 'float32', requiresGrad: xGrad });
+        const w = tensor(wv, { dtype: 'float32', requiresGrad: true });
+        const b = tensor(bv, { dtype: 'float32', requiresGrad: true });
+        const y = op === 'matmul' ? x.matmul(w.t()) : F.linear(x, w, b);
+        y.backward(tensor(gv, { dtype: 'float32' }));
+        return { x: x.grad?.toArray() ?? null, w: w.grad?.toArray() ?? null };
+      };
+      const both = run(true), onlyW = run(false);
+      expect(onlyW.x, op).toBeNull();
+      expect(onlyW.w, op).toEqual(both.w);
+      // By hand: dW = gᵀ·x, dx = g·W.
+      expect(both.w, op).toEqual([[1 * 1 + 3 * 4, 1 * 2 + 3 * 5, 1 * 3 + 3 * 6], [-2 * 1 + 0.5 * 4, -2 * 2 + 0.5 * 5, -2 * 3 + 0.5 * 6]]);
+      expect(both.x, op).toEqual([[1 - 1, 1 * 0 - 1, -1 - 1], [3 + 0.25, 0.25, -3 + 0.25]]);
+    }
+  }));
+
   it('accumulates gradients over two backward calls', () => tidy(() => {
     const x = tensor([1, 2, 3], { dtype: 'float32', requiresGrad: true });
     x.mul(x).sum().backward();

@@ -50,7 +50,7 @@ pub enum Op {
     Div { a: Tensor, b: Tensor },
     Pow { a: Tensor, b: Tensor, out: Tensor },
     Unary { f: Unary, x: Tensor, out: Tensor },
-    Matmul { a: Tensor, b: Tensor },
+    Matmul { a: Tensor, b: Tensor, need: [bool; 2] },
     Sum { shape: Vec<usize>, dims: Vec<usize>, keepdim: bool, scale: f32 },
     ExtremumDim { shape: Vec<usize>, dim: usize, keepdim: bool, index: Tensor },
     ExtremumAll { x: Tensor, out: Tensor },
@@ -88,7 +88,7 @@ fn backward_op(op: &Op, g: &Tensor) -> Result<Vec<Option<Tensor>>> {
         Op::Div { a, b } => binary::div_backward(g, a, b),
         Op::Pow { a, b, out } => binary::pow_backward(g, a, b, out),
         Op::Unary { f, x, out } => unary::unary_backward(*f, g, x, out).map(|t| vec![Some(t)]),
-        Op::Matmul { a, b } => matmul::matmul_backward(g, a, b),
+        Op::Matmul { a, b, need } => matmul::matmul_backward(g, a, b, *need),
         Op::Sum { shape, dims, keepdim, scale } => reduce::sum_backward(g, shape, dims, *keepdim, *scale).map(|t| vec![Some(t)]),
         Op::ExtremumDim { shape, dim, keepdim, index } => {
             reduce::extremum_dim_backward(g, shape, *dim, *keepdim, index).map(|t| vec![Some(t)])

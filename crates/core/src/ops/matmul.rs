@@ -80,25 +80,35 @@ pub fn matmul_values(a: &Tensor, b: &Tensor) -> Result<Tensor> {
 }
 
 // C = A·B  ⇒  dA = dC·Bᵀ, dB = Aᵀ·dC, each summed over broadcast batch dims
-pub fn matmul_backward(g: &Tensor, a: &Tensor, b: &Tensor) -> Result<Vec<Option<Tensor>>> {
+/// Gradients of (a, b), each only when `need` says the graph wants it.
+pub fn matmul_backward(g: &Tensor, a: &Tensor, b: &Tensor, need: [bool; 2]) -> Result<Vec<Option<Tensor>>> {
     let (a2, b2) = as_matrices(a, b);
     let (ab, m, _) = split(&a2.shape);
     let (bb, _, n) = split(&b2.shape);
     let mut gshape = broadcast_shapes("matmul_backward", ab, bb)?;
     gshape.extend_from_slice(&[m, n]);
     let g2 = g.with_shape(gshape);
-    let ga = batched("matmul_backward", &g2, false, &b2, true)?;
-    let gb = batched("matmul_backward", &a2, true, &g2, false)?;
-    let ga = sum_to_shape(&ga, &a2.shape)?.with_shape(a.shape.clone());
-    let gb = sum_to_shape(&gb, &b2.shape)?.with_shape(b.shape.clone());
-    Ok(vec![Some(ga), Some(gb)])
+    let ga = if need[0] {
+        let ga = batched("matmul_backward", &g2, false, &b2, true)?;
+        Some(sum_to_shape(&ga, &a2.shape)?.with_shape(a.shape.clone()))
+    } else {
+        None
+    };
+    let gb = if need[1] {
+        let gb = batched("matmul_backward", &a2, true, &g2, false)?;
+        Some(sum_to_shape(&gb, &b2.shape)?.with_shape(b.shape.clone()))
+    } else {
+        None
+    };
+    Ok(vec![ga, gb])
 }
 
 impl Context {
     pub fn matmul(&mut self, a: Id, b: Id) -> Result<Id> {
         let (x, y) = (self.get("matmul", a)?, self.get("matmul", b)?);
         let out = matmul_values(&x, &y)?;
-        self.record("MmBackward", &[a, b], out, move || Op::Matmul { a: x, b: y })
+        let need = [self.entry("matmul", a)?.requires_grad, self.entry("matmul", b)?.requires_grad];
+        self.record("MmBackward", &[a, b], out, move || Op::Matmul { a: x, b: y, need })
     }
 }
 
