@@ -1,6 +1,7 @@
 //! Slice loops: no tensors, no allocation on the hot path. SIMD twins live in
 //! `simd/`, the only module allowed `unsafe`, compiled for wasm32 with simd128.
 
+pub mod conv_direct;
 pub mod gemm;
 pub mod im2col;
 pub mod pool;

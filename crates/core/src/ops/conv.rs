@@ -7,6 +7,7 @@ use crate::autograd::Op;
 use crate::context::{Context, Id};
 use crate::buffer::{recycle_f32, scratch_f32};
 use crate::error::{fmt_shape, Error, Result};
+use crate::kernels::conv_direct;
 use crate::kernels::gemm::gemm;
 use crate::kernels::im2col::{col2im_ld, im2col_ld, Window};
 use crate::shape::{numel, MAX_NUMEL};
@@ -177,6 +178,16 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
         None => None,
     };
     let (k, pp, og) = (geo.k(), geo.p(), geo.og);
+    let win = &geo.win;
+    let plain = geo.groups == 1 && (win.sh, win.sw, win.dh, win.dw, win.pt, win.pl) == (1, 1, 1, 1, 0, 0) && p.padding == [0; 4];
+    if plain && conv_direct::applies(geo.c, win.kh, win.kw, win.ow) {
+        let (chw, opp) = (geo.c * geo.h * geo.w, geo.o * pp);
+        return new_f32_overwritten(op, &geo.out_shape(), |out| {
+            for s in 0..geo.n {
+                conv_direct::conv_direct(&xs[s * chw..(s + 1) * chw], geo.c, geo.h, geo.w, ws, bs, geo.o, win.kh, win.kw, &mut out[s * opp..(s + 1) * opp]);
+            }
+        });
+    }
     let ns = chunk(&geo);
     let mut col = scratch_f32(op, k * ns * pp)?;
     // With one sample per chunk the GEMM can write straight into the output.
