@@ -5,7 +5,7 @@
 //   FERROGRAD_WASM_NAMES=1 npm run build:wasm && npx tsx bench/wasm-profile.ts cnn
 //   npm run build:wasm                         # back to the stripped module afterwards
 //
-// Usage: npx tsx bench/wasm-profile.ts [cnn|mlp|cnn-infer] [steps]
+// Usage: npx tsx bench/wasm-profile.ts [cnn|mlp|cnn-infer|cnn-infer1] [steps]
 import { Session } from 'node:inspector/promises';
 import { nn, optim, randn, randint, tidy, noGrad, type Tensor } from '../ts/index.js';
 
@@ -39,13 +39,13 @@ function workload(): () => void {
       opt.step();
     });
   }
-  if (which === 'cnn-infer') {
+  if (which === 'cnn-infer' || which === 'cnn-infer1') {
     const model = new CNN();
     model.eval();
-    const x = randn([64, 1, 28, 28]);
+    const x = randn([which === 'cnn-infer1' ? 1 : 64, 1, 28, 28]);
     return () => noGrad(() => tidy(() => void model.forward(x)));
   }
-  throw new Error(`unknown workload ${which}; use cnn, mlp or cnn-infer`);
+  throw new Error(`unknown workload ${which}; use cnn, mlp, cnn-infer or cnn-infer1`);
 }
 
 /** `_ZN14ferrograd_core7kernels6im2col9im2col_ld17h…E` → `ferrograd_core::kernels::im2col::im2col_ld`. */

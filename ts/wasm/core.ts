@@ -149,20 +149,35 @@ export interface Info {
   shape: number[];
 }
 
+// The core's result area is a fixed array, so one float64 view of the whole memory serves
+// every read until the memory grows (which detaches the view: its length drops to 0). Every
+// tensor made reads its metadata here, so a fresh view per read was measurable at batch 1.
+let outView = new Float64Array(0);
+let outBase = 0;
+function outArea(): Float64Array {
+  if (outView.length === 0) {
+    outView = new Float64Array(raw.memory.buffer);
+    outBase = raw.fg_out() >>> 3;
+  }
+  return outView;
+}
+
 export function info(id: number): Info {
   const ndim = check(raw.fg_info(id));
-  const out = new Float64Array(raw.memory.buffer, raw.fg_out(), 4 + ndim);
+  const out = outArea();
+  const shape = new Array<number>(ndim);
+  for (let i = 0; i < ndim; i++) shape[i] = out[outBase + 4 + i];
   return {
-    dtype: out[0] === 1 ? 1 : 0,
-    requiresGrad: out[1] === 1,
-    isLeaf: out[2] === 1,
-    shape: Array.from(out.subarray(4, 4 + ndim)),
+    dtype: out[outBase] === 1 ? 1 : 0,
+    requiresGrad: out[outBase + 1] === 1,
+    isLeaf: out[outBase + 2] === 1,
+    shape,
   };
 }
 
 /** out[i] after a call that reports extra results there. */
 export function outValue(i: number): number {
-  return new Float64Array(raw.memory.buffer, raw.fg_out(), i + 1)[i];
+  return outArea()[outBase + i];
 }
 
 export function readGradFn(id: number): string {
