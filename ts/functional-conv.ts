@@ -89,10 +89,7 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: IntOrPair, options: 
 
 /** Max over kH×kW windows. @example `F.maxPool2d(x, 2)` halves H and W. */
 export function maxPool2d(x: Tensor, kernelSize: IntOrPair, options: MaxPool2dOptions = {}): Tensor {
-  const [values, indices] = ops.maxPool2d(x.id, poolArgs('max_pool2d', kernelSize, options));
-  // The graph keeps its own reference to the indices; this handle is not needed.
-  ops.free(indices);
-  return new Tensor(values);
+  return new Tensor(ops.maxPool2dValues(x.id, poolArgs('max_pool2d', kernelSize, options)));
 }
 
 export interface AvgPool2dOptions {

@@ -106,6 +106,9 @@ describe('pooling matches PyTorch', () => {
           if (!c.indices) throw new Error('max case without indices');
           expect(idx.dtype).toBe('int32');
           expect(Array.from(idx.data()), 'indices').toEqual(c.indices.values);
+          // Without a graph the core skips the indices; the values are the same, bit for bit.
+          const inference = noGrad(() => F.maxPool2d(x, kernel, o));
+          expect(Array.from(inference.data()), 'values without indices').toEqual(Array.from(v.data()));
           y = v;
         } else {
           y = F.avgPool2d(x, kernel, o);
@@ -126,6 +129,7 @@ describe('pooling matches PyTorch', () => {
       const [v, idx] = F.maxPool2dWithIndices(tensor(values).reshape([1, 1, 2, 18]), 2);
       const out = Array.from(v.data());
       expect(Number.isNaN(out[2]) && Number.isNaN(out[8])).toBe(true);
+      expect(Array.from(noGrad(() => F.maxPool2d(tensor(values).reshape([1, 1, 2, 18]), 2)).data())).toEqual(out);
       expect(Array.from(idx.data())).toEqual([19, 20, 23, 6, 27, 11, 13, 33, 17]);
     });
   });

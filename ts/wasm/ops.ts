@@ -170,6 +170,8 @@ export function maxPool2d(x: number, a: Pool2dArgs): [number, number] {
   return [values, outValue(0)];
 }
 export const avgPool2d = (x: number, a: Pool2dArgs): number => check(raw.fg_pool2d(1, x, stagePool('avg_pool2d', a)));
+/** Max-pooled values alone (the core skips the indices when no graph is recorded). */
+export const maxPool2dValues = (x: number, a: Pool2dArgs): number => check(raw.fg_pool2d(2, x, stagePool('max_pool2d', a)));
 export function adaptiveAvgPool2d(x: number, oh: number, ow: number): number {
   assertInts('adaptive_avg_pool2d', 'output size', [oh, ow]);
   return check(raw.fg_adaptive_avg_pool2d(x, oh, ow));

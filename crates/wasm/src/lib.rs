@@ -534,10 +534,10 @@ pub extern "C" fn fg_conv2d(x: u32, weight: u32, bias: u32, nargs: u32) -> i32 {
 }
 
 /// args = [kH, kW, sH, sW, padH, padW, dilationH, dilationW, ceil_mode, count_include_pad];
-/// kind 0 max (indices id to out[0]), 1 average.
+/// kind 0 max (indices id to out[0]), 1 average, 2 max without an indices handle.
 #[no_mangle]
 pub extern "C" fn fg_pool2d(kind: u32, x: u32, nargs: u32) -> i32 {
-    let op = if kind == 0 { "max_pool2d" } else { "avg_pool2d" };
+    let op = if kind == 1 { "avg_pool2d" } else { "max_pool2d" };
     let p = match ints(nargs).and_then(|v| ferrograd_core::ops::pool::Pool2dParams::from_ints(op, &v)) {
         Ok(p) => p,
         Err(e) => return fail(e),
@@ -551,6 +551,7 @@ pub extern "C" fn fg_pool2d(kind: u32, x: u32, nargs: u32) -> i32 {
             Err(e) => fail(e),
         },
         1 => id(ctx().avg_pool2d(x, p)),
+        2 => id(ctx().max_pool2d_no_indices(x, p)),
         _ => fail(Error::value("pool2d", format!("unknown pooling kind {}", kind))),
     }
 }

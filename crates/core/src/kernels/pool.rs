@@ -19,19 +19,31 @@ fn dilated_range(o: usize, s: usize, p: usize, k: usize, d: usize, n: usize) -> 
 /// Max over each window; `idx` gets the flat `y·w + x` of the maximum within the plane
 /// (first one on ties; a NaN wins, as in PyTorch). Padding never wins: it is −∞.
 pub fn max_pool_plane(x: &[f32], h: usize, w: usize, win: &Window, out: &mut [f32], idx: &mut [i32]) {
-    let inside = win.pt == 0
+    let inside = inside(h, w, win);
+    if inside {
+        max_pool_plane_inside::<true>(x, w, win, out, idx);
+    } else {
+        max_pool_plane_general(x, h, w, win, out, idx);
+    }
+}
+
+/// `max_pool_plane` without the argmax, for a forward pass no backward pass will follow: the
+/// same values (the same taps, order and comparison). Only for windows that lie `inside`.
+pub fn max_pool_plane_values(x: &[f32], w: usize, win: &Window, out: &mut [f32]) {
+    max_pool_plane_inside::<false>(x, w, win, out, &mut []);
+}
+
+/// Whether every window lies inside the `h×w` plane: no padding, no dilation, no ceil-mode
+/// overhang (the common `MaxPool2d(k, s)`).
+pub fn inside(h: usize, w: usize, win: &Window) -> bool {
+    win.pt == 0
         && win.pl == 0
         && win.dh == 1
         && win.dw == 1
         && win.oh > 0
         && win.ow > 0
         && (win.oh - 1) * win.sh + win.kh <= h
-        && (win.ow - 1) * win.sw + win.kw <= w;
-    if inside {
-        max_pool_plane_inside(x, w, win, out, idx);
-    } else {
-        max_pool_plane_general(x, h, w, win, out, idx);
-    }
+        && (win.ow - 1) * win.sw + win.kw <= w
 }
 
 /// `max_pool_plane` for any window: padding, dilation, ceil-mode overhang.
@@ -67,11 +79,12 @@ fn max_pool_plane_general(x: &[f32], h: usize, w: usize, win: &Window, out: &mut
 /// the window's tap order, so each output sees the same taps in the same order with the same
 /// comparison as the general path, while the inner loop runs over contiguous outputs (and, on
 /// wasm, four at a time).
-fn max_pool_plane_inside(x: &[f32], w: usize, win: &Window, out: &mut [f32], idx: &mut [i32]) {
+/// With `INDEX` false, `idx` may be empty and no argmax is kept.
+fn max_pool_plane_inside<const INDEX: bool>(x: &[f32], w: usize, win: &Window, out: &mut [f32], idx: &mut [i32]) {
     let ow = win.ow;
     for oy in 0..win.oh {
         let best = &mut out[oy * ow..(oy + 1) * ow];
-        let at = &mut idx[oy * ow..(oy + 1) * ow];
+        let at: &mut [i32] = if INDEX { &mut idx[oy * ow..(oy + 1) * ow] } else { &mut [] };
         let y0 = oy * win.sh;
         best.fill(f32::NEG_INFINITY);
         for (ox, a) in at.iter_mut().enumerate() {
@@ -80,18 +93,19 @@ fn max_pool_plane_inside(x: &[f32], w: usize, win: &Window, out: &mut [f32], idx
         for i in 0..win.kh {
             for j in 0..win.kw {
                 let base = (y0 + i) * w + j;
-                max_tap_row(&x[base..], base, win.sw, best, at);
+                max_tap_row::<INDEX>(&x[base..], base, win.sw, best, at);
             }
         }
     }
 }
 
 /// One tap of a row of windows: output `ox` looks at `src[ox·sw]` (flat index `base + ox·sw`)
-/// and takes it if it is larger or NaN. `src` holds at least `(best.len() − 1)·sw + 1` values.
+/// and takes it if it is larger or NaN, recording where in `at` when `INDEX`. `src` holds at
+/// least `(best.len() − 1)·sw + 1` values.
 #[inline]
-fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [i32]) {
+fn max_tap_row<const INDEX: bool>(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [i32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    let done = super::simd::pool::max_tap_row(src, base, sw, best, at);
+    let done = super::simd::pool::max_tap_row::<INDEX>(src, base, sw, best, at);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     let done = 0;
     for ox in done..best.len() {
@@ -100,7 +114,9 @@ fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [
         // branch per tap cost ~4×.
         let take = (v > best[ox]) | v.is_nan();
         best[ox] = if take { v } else { best[ox] };
-        at[ox] = if take { (base + ox * sw) as i32 } else { at[ox] };
+        if INDEX {
+            at[ox] = if take { (base + ox * sw) as i32 } else { at[ox] };
+        }
     }
 }
 

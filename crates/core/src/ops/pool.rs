@@ -133,6 +133,24 @@ pub fn max_pool2d_values(x: &Tensor, p: &Pool2dParams) -> Result<(Tensor, Tensor
     Ok((values, index))
 }
 
+/// max_pool2d forward without the indices, for a pass no backward will follow; None when the
+/// windows reach past the plane (then `max_pool2d_values` serves).
+fn max_pool2d_only_values(x: &Tensor, p: &Pool2dParams) -> Result<Option<Tensor>> {
+    let op = "max_pool2d";
+    let (np, h, w, win) = pool_window(op, &x.shape, p)?;
+    let xs = x.f32s(op)?;
+    if !pool::inside(h, w, &win) {
+        return Ok(None);
+    }
+    let po = win.oh * win.ow;
+    new_f32_overwritten(op, &with_hw(&x.shape, win.oh, win.ow), |o| {
+        for i in 0..np {
+            pool::max_pool_plane_values(&xs[i * h * w..(i + 1) * h * w], w, &win, &mut o[i * po..(i + 1) * po]);
+        }
+    })
+    .map(Some)
+}
+
 // y = x[argmax]  ⇒  dx[argmax] += dy
 pub fn max_pool2d_backward(g: &Tensor, shape: &[usize], index: &Tensor) -> Result<Tensor> {
     let op = "max_pool2d_backward";
@@ -201,6 +219,20 @@ pub fn adaptive_avg_pool2d_backward(g: &Tensor, shape: &[usize]) -> Result<Tenso
 
 impl Context {
     /// Returns (values, indices); the indices are int32 and carry no gradient.
+    /// max_pool2d's values alone (what `F.maxPool2d` returns): without the indices when no
+    /// graph is recorded (inference), else through `max_pool2d`, whose indices the graph keeps.
+    pub fn max_pool2d_no_indices(&mut self, input: Id, p: Pool2dParams) -> Result<Id> {
+        if !self.needs_grad(&[input]) {
+            let x = self.get("max_pool2d", input)?;
+            if let Some(values) = max_pool2d_only_values(&x, &p)? {
+                return Ok(self.insert(values));
+            }
+        }
+        let (values, index) = self.max_pool2d(input, p)?;
+        self.free(index);
+        Ok(values)
+    }
+
     pub fn max_pool2d(&mut self, input: Id, p: Pool2dParams) -> Result<(Id, Id)> {
         let x = self.get("max_pool2d", input)?;
         let (values, index) = max_pool2d_values(&x, &p)?;

@@ -4,9 +4,10 @@ use core::arch::wasm32::*;
 
 /// Four outputs at a time of `kernels::pool::max_tap_row` for strides 1 and 2 (the ones pooling
 /// layers use); returns how many leading outputs it handled, the caller finishes the rest.
+/// `at` is only read and written when `INDEX`.
 #[inline]
-pub fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [i32]) -> usize {
-    let n = best.len().min(at.len());
+pub fn max_tap_row<const INDEX: bool>(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &mut [i32]) -> usize {
+    let n = if INDEX { best.len().min(at.len()) } else { best.len() };
     // Groups of four outputs whose loads (4·sw floats from src[4g·sw]) stay inside `src`.
     let groups = match sw {
         1 | 2 => (n / 4).min(src.len() / (4 * sw)),
@@ -16,7 +17,7 @@ pub fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &m
     let lane = i32x4(0, sw as i32, 2 * sw as i32, 3 * sw as i32);
     for g in 0..groups {
         let o = 4 * g;
-        // SAFETY: o + 4 ≤ 4·groups ≤ n ≤ best.len(), at.len(), and the source reads end at
+        // SAFETY: o + 4 ≤ 4·groups ≤ n ≤ best.len() (and at.len() when INDEX), and the source reads end at
         // 4(g+1)·sw ≤ src.len() (both from the `groups` bound). wasm loads and stores have no
         // alignment requirement; `best`/`at` are exclusively borrowed and distinct from `src`.
         unsafe {
@@ -30,9 +31,11 @@ pub fn max_tap_row(src: &[f32], base: usize, sw: usize, best: &mut [f32], at: &m
             let bv = v128_load(b.add(o) as *const v128);
             let take = v128_or(f32x4_gt(v, bv), f32x4_ne(v, v));
             v128_store(b.add(o) as *mut v128, v128_bitselect(v, bv, take));
-            let idx = i32x4_add(i32x4_splat((base + o * sw) as i32), lane);
-            let av = v128_load(a.add(o) as *const v128);
-            v128_store(a.add(o) as *mut v128, v128_bitselect(idx, av, take));
+            if INDEX {
+                let idx = i32x4_add(i32x4_splat((base + o * sw) as i32), lane);
+                let av = v128_load(a.add(o) as *const v128);
+                v128_store(a.add(o) as *mut v128, v128_bitselect(idx, av, take));
+            }
         }
     }
     4 * groups
