@@ -278,10 +278,8 @@ fn pack_a_block(
         if trans_a {
             // Stored k×m: the MR values of one depth step are contiguous.
             pack_cols::<MR>(a, m, i0, rows, pc, kc, panel);
-        } else if rows == MR {
-            pack_rows_full::<MR>(a, k, i0, pc, kc, panel);
         } else {
-            pack_rows_edge::<MR>(a, k, i0, rows, pc, kc, panel);
+            pack_rows::<MR>(a, k, i0, rows, pc, kc, panel);
         }
     }
 }
@@ -306,10 +304,8 @@ fn pack_b_slab(
         if !trans_b {
             // Row-major k×n: the NR values of one depth step are contiguous.
             pack_cols::<NR>(b, n, j0, cols, pc, kc, panel);
-        } else if cols == NR {
-            pack_rows_full::<NR>(b, k, j0, pc, kc, panel);
         } else {
-            pack_rows_edge::<NR>(b, k, j0, cols, pc, kc, panel);
+            pack_rows::<NR>(b, k, j0, cols, pc, kc, panel);
         }
     }
 }
@@ -357,24 +353,26 @@ pub(crate) fn pack_cols_edge<const W: usize>(
     }
 }
 
-/// Transposing pack of `W` whole rows (`r0..r0+W`, each of length `ld`) over depth `pc..pc+kc`:
-/// `dst[p·W + w] = src[(r0+w)·ld + pc + p]`. Used for A·… (A panels) and …·Bᵀ (B panels).
+/// Transposing pack of `rows ≤ W` rows (`r0..r0+rows`, each of length `ld`) over depth
+/// `pc..pc+kc`, zero past `rows`: `dst[p·W + w] = src[(r0+w)·ld + pc + p]`. Used for A·…
+/// (A panels) and …·Bᵀ (B panels).
 #[inline]
-fn pack_rows_full<const W: usize>(
+fn pack_rows<const W: usize>(
     src: &[f32],
     ld: usize,
     r0: usize,
+    rows: usize,
     pc: usize,
     kc: usize,
     dst: &mut [f32],
 ) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     {
-        simd::gemm::pack_rows_transposed::<W>(src, ld, r0, pc, kc, dst);
+        simd::gemm::pack_rows_transposed::<W>(src, ld, r0, rows, pc, kc, dst);
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
-        pack_rows_edge::<W>(src, ld, r0, W, pc, kc, dst);
+        pack_rows_edge::<W>(src, ld, r0, rows, pc, kc, dst);
     }
 }
 
@@ -389,8 +387,24 @@ pub(crate) fn pack_rows_edge<const W: usize>(
     kc: usize,
     dst: &mut [f32],
 ) {
+    pack_rows_edge_from::<W>(src, ld, r0, 0, rows, pc, kc, dst)
+}
+
+/// `pack_rows_edge` for lanes `from..W` only (the other lanes of `dst` are left as they are).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn pack_rows_edge_from<const W: usize>(
+    src: &[f32],
+    ld: usize,
+    r0: usize,
+    from: usize,
+    rows: usize,
+    pc: usize,
+    kc: usize,
+    dst: &mut [f32],
+) {
     let dst = &mut dst[..kc * W];
-    for w in 0..W {
+    for w in from..W {
         if w < rows {
             let s = (r0 + w) * ld + pc;
             for (d, &v) in dst.chunks_exact_mut(W).zip(&src[s..s + kc]) {

@@ -6,7 +6,7 @@
 
 use core::arch::wasm32::*;
 
-use super::super::gemm::{kernel_scalar, pack_cols_edge, pack_rows_edge, MR, NR};
+use super::super::gemm::{kernel_scalar, pack_cols_edge, pack_rows_edge, pack_rows_edge_from, MR, NR};
 
 // The driver's tile must be one of the kernels written out below.
 const _: () = assert!((MR == 2 && NR == 16) || (MR == 4 && NR == 8));
@@ -259,28 +259,32 @@ fn kernel_2x16(
     store_tile::<R, 4>(&[c00, c01, c02, c03, c10, c11, c12, c13], c, ldc, mr, nr, overwrite);
 }
 
-/// Transposing pack of `W` (4 or 8) whole rows: `dst[p·W + w] = src[(r0+w)·ld + pc + p]` for
-/// `p < kc`. Works on 4×4 blocks: four row loads, an in-register transpose with shuffles, and
-/// four stores, instead of 16 scalar strided moves.
+/// Transposing pack of `rows ≤ W` rows (W = 2 or a multiple of 4), zero past `rows`:
+/// `dst[p·W + w] = src[(r0+w)·ld + pc + p]` for `p < kc`. Works on 4×4 blocks: four row loads,
+/// an in-register transpose with shuffles, and four stores, instead of 16 scalar strided
+/// moves; the rows of a last partial block (and the zero rows) go the portable way.
 #[inline]
 pub fn pack_rows_transposed<const W: usize>(
     src: &[f32],
     ld: usize,
     r0: usize,
+    rows: usize,
     pc: usize,
     kc: usize,
     dst: &mut [f32],
 ) {
     // Bounds of every access below, checked once so the loads/stores can be unchecked.
     let fits = (W == 2 || W % 4 == 0)
-        && W > 0
+        && rows > 0
+        && rows <= W
+        && (W != 2 || rows == 2)
         && dst.len() >= kc * W
-        && (r0 + W - 1)
+        && (r0 + rows - 1)
             .checked_mul(ld)
             .and_then(|x| x.checked_add(pc + kc))
             .map_or(false, |end| end <= src.len());
     if !fits {
-        pack_rows_edge::<W>(src, ld, r0, W, pc, kc, dst);
+        pack_rows_edge::<W>(src, ld, r0, rows, pc, kc, dst);
         return;
     }
     let kc4 = kc / 4 * 4;
@@ -309,12 +313,19 @@ pub fn pack_rows_transposed<const W: usize>(
         }
         return;
     }
-    for g in (0..W).step_by(4) {
+    let whole = rows / 4 * 4;
+    if whole < W {
+        // Rows whole.. (a partial block, then zeros): the portable packer writes exactly those
+        // lanes of every depth step, so it runs first and the blocks below fill the rest.
+        pack_rows_edge_from::<W>(src, ld, r0, whole, rows, pc, kc, dst);
+    }
+    for g in (0..whole).step_by(4) {
         let base = (r0 + g) * ld + pc;
         let mut p = 0;
         while p < kc4 {
-            // SAFETY: rows r0+g .. r0+g+3 ≤ r0+W-1 and columns pc+p .. pc+p+3 < pc+kc, so every
-            // source index is < (r0+W-1)·ld + pc + kc ≤ src.len(); destination indices are
+            // SAFETY: rows r0+g .. r0+g+3 ≤ r0+rows-1 (g + 4 ≤ whole ≤ rows) and columns
+            // pc+p .. pc+p+3 < pc+kc, so every source index is < (r0+rows-1)·ld + pc + kc ≤
+            // src.len(); destination indices are
             // (p+q)·W + g + 0..4 < kc·W ≤ dst.len(). `dst` is exclusively borrowed and distinct
             // from `src`.
             unsafe {
