@@ -12,6 +12,8 @@
 
 use std::cell::RefCell;
 
+use super::reduce::dot;
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 use super::simd;
 
@@ -193,15 +195,6 @@ fn gemm_packed(
             }
         }
     }
-}
-
-/// `Σ a[i]·b[i]`; on wasm with vector accumulators (a different summation order).
-#[inline]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    return simd::dot::dot(a, b);
-    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 #[inline]

@@ -5,6 +5,7 @@ pub mod conv_direct;
 pub mod gemm;
 pub mod im2col;
 pub mod pool;
+pub mod reduce;
 pub mod rnn;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

@@ -9,6 +9,7 @@ use crate::buffer::{recycle_f32, scratch_f32};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::conv_direct;
 use crate::kernels::gemm::gemm;
+use crate::kernels::reduce;
 use crate::kernels::im2col::{col2im_ld, im2col_ld, Window};
 use crate::shape::{numel, MAX_NUMEL};
 use crate::tensor::{new_f32, new_f32_overwritten, Tensor};
@@ -308,7 +309,7 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
             for s in 0..geo.n {
                 for (oc, d) in db.iter_mut().enumerate() {
                     let o0 = (s * geo.o + oc) * pp;
-                    *d += gs[o0..o0 + pp].iter().sum::<f32>();
+                    *d += reduce::sum(&gs[o0..o0 + pp]);
                 }
             }
         })?));

@@ -1,5 +1,5 @@
 pub mod gemm;
 pub mod pool;
 pub mod copy;
-pub mod dot;
+pub mod reduce;
 pub mod conv_direct;

@@ -1,4 +1,4 @@
-//! wasm simd128 dot product for `kernels::gemm`'s unpacked path.
+//! wasm simd128 twins of `kernels::reduce`.
 
 use core::arch::wasm32::*;
 
@@ -33,6 +33,37 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut total = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)) + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
     for k in i..n {
         total += a[k] * b[k];
+    }
+    total
+}
+
+/// `Σ x[i]` with four vector accumulators, like `dot`.
+#[inline]
+pub fn sum(x: &[f32]) -> f32 {
+    let n = x.len();
+    let p = x.as_ptr();
+    let z = f32x4_splat(0.0);
+    let (mut s0, mut s1, mut s2, mut s3) = (z, z, z, z);
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 ≤ n = x.len(); wasm loads have no alignment requirement.
+        unsafe {
+            s0 = f32x4_add(s0, v128_load(p.add(i) as *const v128));
+            s1 = f32x4_add(s1, v128_load(p.add(i + 4) as *const v128));
+            s2 = f32x4_add(s2, v128_load(p.add(i + 8) as *const v128));
+            s3 = f32x4_add(s3, v128_load(p.add(i + 12) as *const v128));
+        }
+        i += 16;
+    }
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n = x.len().
+        unsafe { s0 = f32x4_add(s0, v128_load(p.add(i) as *const v128)) };
+        i += 4;
+    }
+    let s = f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3));
+    let mut total = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)) + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
+    for v in &x[i..] {
+        total += v;
     }
     total
 }
