@@ -47,6 +47,21 @@ fn resolve_dims(op: &'static str, dims: &[i64], ndim: usize) -> Result<Vec<usize
 /// Sum of float32 `x` over `dims`, times `scale`, accumulated in f64.
 fn sum_f32(op: &'static str, x: &Tensor, dims: &[usize], keepdim: bool, scale: f64) -> Result<Tensor> {
     let xs = x.f32s(op)?;
+    let out_shape = reduced_shape(&x.shape, dims, keepdim);
+    if dims.len() == x.ndim() && x.ndim() > 0 {
+        // Every dim (`sum()`, `mean()`): one pass, without the f64 copy of the whole tensor
+        // that the per-dim passes below work on; four partial sums hide the add latency.
+        let mut acc = [0f64; 4];
+        let quads = xs.chunks_exact(4);
+        let rest: f64 = quads.remainder().iter().map(|&v| v as f64).sum();
+        for q in quads {
+            for (a, &v) in acc.iter_mut().zip(q) {
+                *a += v as f64;
+            }
+        }
+        let total = (acc[0] + acc[1]) + (acc[2] + acc[3]) + rest;
+        return new_f32(op, &out_shape, |o| o[0] = (total * scale) as f32);
+    }
     let mut cur: Vec<f64> = xs.iter().map(|&v| v as f64).collect();
     let mut shape = x.shape.clone();
     for &d in dims {
@@ -64,7 +79,7 @@ fn sum_f32(op: &'static str, x: &Tensor, dims: &[usize], keepdim: bool, scale: f
         cur = next;
         shape[d] = 1;
     }
-    new_f32(op, &reduced_shape(&x.shape, dims, keepdim), |o| {
+    new_f32(op, &out_shape, |o| {
         for (o, &v) in o.iter_mut().zip(&cur) {
             *o = (v * scale) as f32;
         }
