@@ -83,24 +83,13 @@ pub fn gemm(
     }
 
     PACK_A.with(|pa| {
-        PACK_B.with(|pb| match (pa.try_borrow_mut(), pb.try_borrow_mut()) {
-            (Ok(mut pa), Ok(mut pb)) => {
-                gemm_packed(m, n, k, a, trans_a, b, trans_b, c, accumulate, &mut pa, &mut pb)
-            }
-            // Only reachable if gemm were re-entered on this thread; stay correct anyway.
-            _ => gemm_packed(
-                m,
-                n,
-                k,
-                a,
-                trans_a,
-                b,
-                trans_b,
-                c,
-                accumulate,
-                &mut Vec::new(),
-                &mut Vec::new(),
-            ),
+        PACK_B.with(|pb| {
+            // Fresh scratch only if gemm were re-entered on this thread; stay correct anyway.
+            let (mut own_a, mut own_b) = (Vec::new(), Vec::new());
+            let (mut shared_a, mut shared_b) = (pa.try_borrow_mut().ok(), pb.try_borrow_mut().ok());
+            let pack_a = shared_a.as_deref_mut().unwrap_or(&mut own_a);
+            let pack_b = shared_b.as_deref_mut().unwrap_or(&mut own_b);
+            gemm_packed(m, n, k, a, trans_a, b, trans_b, c, accumulate, pack_a, pack_b)
         })
     });
 }
