@@ -1,8 +1,9 @@
 // DataParallel with 2 workers against 1 worker on the lecture's CNN (conv 1→10 k5,
 // max-pool 2, conv 10→20 k5, max-pool 2, dropout .25, fc 320→100→10, ReLU), trained
 // on Fashion-MNIST (or the bundled digits scaled to 28×28 when it is absent):
-//   - training throughput, examples/s: the median over stretches of STRETCH steps after
-//     WARMUP steps, per configuration;
+//   - training throughput, examples/s: both configurations train side by side, taking
+//     turns of STRETCH steps (so the machine's slow and fast phases hit both alike); the
+//     medians over the turns after WARMUP steps, and the median ratio of neighbouring turns;
 //   - held-out accuracy of each after the same epochs over the same batches;
 //   - two 2-worker runs with the same seed: identical weights, compared as bytes;
 //   - where a 2-worker step's time goes: the shard's compute (measured on this thread
@@ -96,45 +97,58 @@ function accuracy(model: nn.Module, test: Split): number {
   return correct / n;
 }
 
+const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-interface RunResult {
+interface Trained {
   workers: number;
-  examplesPerSecond: number;
+  /** Examples/s of each timed stretch, in order. */
   stretches: number[];
-  stepMs: number;
   accuracy: number;
   bytes: Uint8Array;
 }
 
-async function run(workers: number, data: { train: Split; test: Split }): Promise<RunResult> {
-  manualSeed(SEED);
-  const model = lectureCnn();
-  const dp = await DataParallel.create(model, { workers, seed: SEED, loss: 'CrossEntropyLoss', optimizer: OPTIMIZER });
-  const stepTimes: number[] = [];
+/**
+ * Trains one model per entry of `workerCounts` (same seed, same batches) with stretches of
+ * STRETCH steps taken in turn, the order alternating, so that the machine's slow and fast
+ * phases fall on every configuration alike; stretches after WARMUP steps are timed.
+ * `fit` keeps the next step queued in the workers, as a training loop would.
+ */
+async function trainInTurn(workerCounts: number[], data: { train: Split; test: Split }): Promise<Trained[]> {
+  const batches = Array.from({ length: EPOCHS }, (_, epoch) => epochBatches(data.train, epoch)).flat();
+  const runs = await Promise.all(
+    workerCounts.map(async (workers) => {
+      manualSeed(SEED);
+      const model = lectureCnn();
+      const dp = await DataParallel.create(model, { workers, seed: SEED, loss: 'CrossEntropyLoss', optimizer: OPTIMIZER });
+      return { workers, model, dp, stretches: [] as number[] };
+    }),
+  );
   try {
-    for (let epoch = 0; epoch < EPOCHS; epoch++) {
-      for (const [x, y] of epochBatches(data.train, epoch)) {
+    for (let at = 0, turn = 0; at < batches.length; at += STRETCH, turn++) {
+      const chunk = batches.slice(at, at + STRETCH);
+      for (const r of turn % 2 === 0 ? runs : [...runs].reverse()) {
         const t0 = performance.now();
-        await dp.step(x, y);
-        stepTimes.push(performance.now() - t0);
+        await r.dp.fit(chunk);
+        const ms = performance.now() - t0;
+        if (at >= WARMUP && chunk.length === STRETCH) r.stretches.push((STRETCH * BATCH * 1000) / ms);
       }
     }
-    const sd = await dp.stateDict();
-    model.loadStateDict(sd);
-    const bytes = save(sd);
-    const measured = stepTimes.slice(WARMUP);
-    const stretches: number[] = [];
-    for (let at = 0; at + STRETCH <= measured.length; at += STRETCH) {
-      const ms = measured.slice(at, at + STRETCH).reduce((a, b) => a + b, 0);
-      stretches.push((STRETCH * BATCH * 1000) / ms);
-    }
-    return { workers, examplesPerSecond: median(stretches), stretches, stepMs: median(measured), accuracy: accuracy(model, data.test), bytes };
+    return await Promise.all(
+      runs.map(async (r) => {
+        const sd = await r.dp.stateDict();
+        r.model.loadStateDict(sd);
+        return { workers: r.workers, stretches: r.stretches, accuracy: accuracy(r.model, data.test), bytes: save(sd) };
+      }),
+    );
   } finally {
-    await dp.terminate();
+    await Promise.all(runs.map((r) => r.dp.terminate()));
   }
 }
 
@@ -203,27 +217,31 @@ const load0 = loadavg();
 console.log(`DataParallel on the lecture's CNN: ${data.source}, batch ${BATCH}, ${EPOCHS} epoch(s), SGD lr 0.05 momentum 0.9`);
 console.log(`load average before: ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 
-const one = await run(1, data);
-const two = await run(2, data);
-const twoAgain = await run(2, data);
+const [one, two] = await trainInTurn([1, 2], data);
+const [twoAgain] = await trainInTurn([2], data);
 const ceiling = await computeCeiling();
 const load1 = loadavg();
 const full = shardComputeMs(data.train, BATCH);
 const half = shardComputeMs(data.train, BATCH / 2);
 
 const same = two.bytes.length === twoAgain.bytes.length && two.bytes.every((b, i) => b === twoAgain.bytes[i]);
-const fmt = (r: RunResult): string =>
-  `${r.workers} worker(s): ${r.examplesPerSecond.toFixed(0)} examples/s (median of ${r.stretches.length} stretches of ${STRETCH} steps; ` +
-  `range ${Math.min(...r.stretches).toFixed(0)}-${Math.max(...r.stretches).toFixed(0)}), median step ${r.stepMs.toFixed(1)} ms, test accuracy ${(100 * r.accuracy).toFixed(2)} %`;
+const rate = (r: Trained): number => median(r.stretches);
+const stepMs = (r: Trained): number => (1000 * BATCH) / rate(r);
+const fmt = (r: Trained): string =>
+  `${r.workers} worker(s): ${rate(r).toFixed(0)} examples/s (median of ${r.stretches.length} stretches of ${STRETCH} steps; ` +
+  `range ${Math.min(...r.stretches).toFixed(0)}-${Math.max(...r.stretches).toFixed(0)}), ${stepMs(r).toFixed(1)} ms a step, test accuracy ${(100 * r.accuracy).toFixed(2)} %`;
 console.log(fmt(one));
 console.log(fmt(two));
-console.log(`2 workers again, same seed: ${(100 * twoAgain.accuracy).toFixed(2)} %, ${twoAgain.examplesPerSecond.toFixed(0)} examples/s`);
-console.log(`throughput ratio 2 / 1 workers: ${(two.examplesPerSecond / one.examplesPerSecond).toFixed(2)}× (second 2-worker run: ${(twoAgain.examplesPerSecond / one.examplesPerSecond).toFixed(2)}×)`);
+const ratios = two.stretches.map((t, i) => t / one.stretches[i]);
+console.log(
+  `throughput ratio 2 / 1 workers: ${(rate(two) / rate(one)).toFixed(2)}× (ratio of medians); per pair of neighbouring stretches: median ${median(ratios).toFixed(2)}×, ` +
+    `quartiles ${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}×`,
+);
 console.log(`accuracy difference: ${(100 * Math.abs(two.accuracy - one.accuracy)).toFixed(2)} points`);
-console.log(`two 2-worker runs with seed ${SEED}: weights ${same ? 'identical' : 'DIFFERENT'} (${two.bytes.length} bytes of safetensors compared)`);
+console.log(`two 2-worker runs with seed ${SEED}: weights ${same ? 'identical' : 'DIFFERENT'} (${two.bytes.length} bytes of safetensors compared; second run ${(100 * twoAgain.accuracy).toFixed(2)} %)`);
 console.log(
   `where a step goes: forward+backward of ${BATCH} rows on one thread ${full.toFixed(1)} ms, of ${BATCH / 2} rows ${half.toFixed(1)} ms; ` +
-    `1-worker step ${one.stepMs.toFixed(1)} ms (overhead ${(one.stepMs - full).toFixed(1)} ms), 2-worker step ${two.stepMs.toFixed(1)} ms (overhead over a ${BATCH / 2}-row shard ${(two.stepMs - half).toFixed(1)} ms)`,
+    `1-worker step ${stepMs(one).toFixed(1)} ms (overhead ${(stepMs(one) - full).toFixed(1)} ms), 2-worker step ${stepMs(two).toFixed(1)} ms (overhead over a ${BATCH / 2}-row shard ${(stepMs(two) - half).toFixed(1)} ms)`,
 );
 const slowdown = Math.max(...ceiling.two) / ceiling.one;
 console.log(

@@ -87,6 +87,38 @@ describe('DataParallel', () => {
     expect(maxDiff(slow0, mixed)).toBe(0);
   });
 
+  it('runs steps called without awaiting, and fit, to the same bits as steps awaited one by one', async () => {
+    const awaited = await parallel(6, 2);
+    const create = async (sharedMemory: boolean): Promise<DataParallel> => {
+      const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, sharedMemory });
+      made.push(dp);
+      return dp;
+    };
+    for (const sharedMemory of [true, false]) {
+      // All six posted at once: the shards are copied out at the call, the steps run in call order.
+      const queued = await create(sharedMemory);
+      const losses = await Promise.all(batches(6).map(([x, y]) => queued.step(x, y)));
+      expect(maxDiff(awaited, await queued.stateDict())).toBe(0);
+
+      const fitted = await create(sharedMemory);
+      const seen: number[] = [];
+      const fitLosses = await fitted.fit(batches(6), { onStep: (_, i) => seen.push(i) });
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+      expect(fitLosses).toEqual(losses);
+      expect(maxDiff(awaited, await fitted.stateDict())).toBe(0);
+    }
+  });
+
+  it('fit stops at an aborted signal after the step in progress', async () => {
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    const controller = new AbortController();
+    const run = dp.fit(batches(6), { signal: controller.signal, onStep: (_, i) => (i === 1 ? controller.abort(new Error('enough')) : undefined) });
+    await expect(run).rejects.toThrow('enough');
+    // Two steps reported, a third was queued when the abort came: three applied, as `parallel(3, 2)`.
+    expect(maxDiff(await parallel(3, 2), await dp.stateDict())).toBe(0);
+  });
+
   it('reports the full batch loss and keeps every replica identical', async () => {
     const model = mlp();
     const dp = await DataParallel.create(model, { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });

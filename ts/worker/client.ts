@@ -87,7 +87,11 @@ export class WorkerClient<API> {
     return settled;
   }
 
-  /** Runs `fn` now, past the queue (for control messages such as abort), still failing if the worker dies. */
+  /**
+   * Runs `fn` now, past the queue, still failing if the worker dies: for control messages
+   * such as abort, and for calls the worker runs to completion in the order they are
+   * posted anyway. `fn` posts its message before `callNow` returns.
+   */
   async callNow<R>(fn: (remote: Remote<API>) => Promise<R>): Promise<R> {
     if (this.#dead !== null) throw this.#dead;
     return await Promise.race([fn(this.#remote), this.#crashed]);

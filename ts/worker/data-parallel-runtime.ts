@@ -5,6 +5,7 @@
 
 import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, tidy, type Json } from '../index.js';
 import { transfer } from 'comlink';
+import { gradientMean } from './average.js';
 
 /** A loss class of `nn` by name, with its options. */
 export interface LossSpec {
@@ -50,6 +51,8 @@ interface Replica {
   params: nn.Parameter[];
   numel: number;
   config: ReplicaConfig;
+  /** This replica's gradient slots in the shared buffer: [step parity][rank]. */
+  slots: Float32Array[][] | null;
 }
 
 let replica: Replica | null = null;
@@ -78,28 +81,32 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig): Pro
   const loss = construct(nn, 'loss', config.loss.name, [config.loss.options ?? {}], isModule);
   const optimizer = construct(optim, 'optimizer', config.optimizer.name, [params, config.optimizer.options ?? {}], isOptimizer);
   const numel = params.reduce((n, p) => n + p.numel(), 0);
-  replica = { model, loss, optimizer, params, numel, config };
+  const { shared, workers } = config;
+  const slots = shared === null ? null : [0, 1].map((parity) => Array.from({ length: workers }, (_, k) => new Float32Array(shared, ((parity * workers + k) * numel) * 4, numel)));
+  replica = { model, loss, optimizer, params, numel, config, slots };
   return numel;
 }
 
 /** Forward and backward on this replica's shard into `flat`; returns the shard's mean loss. */
 function gradientsInto(r: Replica, x: Tensor, y: Tensor, flat: Float32Array): number {
   r.optimizer.zeroGrad();
-  const loss = tidy(() => {
-    const l = r.loss.forward(r.model.forward(x), y);
-    l.backward();
-    let at = 0;
-    for (const p of r.params) {
-      const g = p.grad;
-      if (g !== null) flat.set(g.data(), at);
-      else flat.fill(0, at, at + p.numel());
-      at += p.numel();
-    }
-    return l.item();
-  });
-  x.dispose();
-  y.dispose();
-  return loss;
+  try {
+    return tidy(() => {
+      const l = r.loss.forward(r.model.forward(x), y);
+      l.backward();
+      let at = 0;
+      for (const p of r.params) {
+        const g = p.grad;
+        if (g !== null) flat.set(g.data(), at);
+        else flat.fill(0, at, at + p.numel());
+        at += p.numel();
+      }
+      return l.item();
+    });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
 }
 
 /** Forward and backward on this replica's shard; the gradients go back to the caller (no shared memory). */
@@ -112,40 +119,49 @@ export async function shardGradients(x: Tensor, y: Tensor, delayMs: number): Pro
   return transfer({ loss, grads: flat }, [flat.buffer]);
 }
 
+/** Blocks this thread for `ms` milliseconds (workers may block; shared memory only). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /**
  * One whole training step with shared memory, in one message: this replica's gradients
  * go to its slot; once every replica has arrived at the barrier, each one averages all
  * slots itself, in rank order with the same float64 sums (so every replica computes the
  * same bits, whatever the order of arrival) and applies the optimizer. Nothing is sent
  * back but the shard's loss: the main thread neither copies nor averages gradients,
- * and a step costs one round trip instead of two.
+ * and a step costs one message each way.
+ *
+ * It runs to completion without yielding, so a replica takes the steps posted ahead of
+ * time strictly one after the other: the main thread may post step s + 1 while step s
+ * runs, and the replica starts it the moment step s is done.
  *
  * `step` numbers the calls from 0 (the barrier is a counter that only grows); `weights`
  * are the shard sizes over the batch size, per rank (0 for a replica without rows).
  */
-export async function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): Promise<number> {
+export function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): number {
   const r = need();
-  const { rank, workers, shared, barrier } = r.config;
-  if (shared === null || barrier === null) throw new FerrogradError('usage', 'DataParallel: sharedStep needs shared memory');
+  const { rank, workers, barrier } = r.config;
+  if (r.slots === null || barrier === null) throw new FerrogradError('usage', 'DataParallel: sharedStep needs shared memory');
   if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
-  const P = r.numel;
   // Even and odd steps use different slots: a replica that finished step s may write its
   // step s + 1 gradients while a slower one still reads step s's. It cannot get further
   // ahead, since step s + 1's barrier waits for the slow one, which has read by then.
-  const base = (step % 2) * workers;
-  const slot = (k: number): Float32Array => new Float32Array(shared, (base + k) * P * 4, P);
+  const slots = r.slots[step % 2];
   // [0]: arrivals; [1]: set when a replica failed, so that the others stop waiting.
   const counter = new Int32Array(barrier);
   let loss = 0;
   try {
-    if (x !== null && y !== null) loss = gradientsInto(r, x, y, slot(rank));
+    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `DataParallel: another replica failed before step ${step}; replica ${rank} stops`);
+    if (x !== null && y !== null) loss = gradientsInto(r, x, y, slots[rank]);
   } catch (e) {
+    for (const t of [x, y]) if (t !== null && !t.isDisposed) t.dispose();
     Atomics.store(counter, 1, 1);
     Atomics.notify(counter, 0);
     throw e;
   }
   // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
-  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  if (delayMs > 0) sleepSync(delayMs);
   Atomics.add(counter, 0, 1);
   Atomics.notify(counter, 0);
   const target = workers * (step + 1);
@@ -156,31 +172,25 @@ export async function sharedStep(x: Tensor | null, y: Tensor | null, step: numbe
     if (left <= 0) throw new FerrogradError('value', `DataParallel: replica ${rank} waited ${BARRIER_TIMEOUT_MS} ms for the others at step ${step}`);
     Atomics.wait(counter, 0, seen, left);
   }
-  // The same sums as the main thread made before: float64, weighted, in rank order.
-  const acc = new Float64Array(P);
-  for (let k = 0; k < workers; k++) {
-    const w = weights[k];
-    if (w === 0) continue;
-    const g = slot(k);
-    for (let j = 0; j < P; j++) acc[j] += w * g[j];
-  }
-  applyAverage(new Float32Array(acc));
+  tidy(() => applyMean(r, gradientMean(slots, weights, r.numel)));
   return loss;
 }
 
-/** Applies the averaged gradients with this replica's optimizer. */
+/** Applies the averaged gradients (sent by the main thread) with this replica's optimizer. */
 export function applyAverage(avg: Float32Array | null): void {
   const r = need();
-  const g = avg;
-  if (g === null || g.length !== r.numel) throw new FerrogradError('value', `DataParallel: expected ${r.numel} averaged gradients`);
-  tidy(() => {
-    let at = 0;
-    for (const p of r.params) {
-      p.grad = tensor(g.subarray(at, at + p.numel()), { shape: p.shape, dtype: 'float32' });
-      at += p.numel();
-    }
-    r.optimizer.step();
-  });
+  if (avg === null || avg.length !== r.numel) throw new FerrogradError('value', `DataParallel: expected ${r.numel} averaged gradients`);
+  tidy(() => applyMean(r, tensor(avg, { dtype: 'float32' })));
+}
+
+/** One optimizer step with the flat mean gradient `mean`, whose slices become the parameters' gradients. */
+function applyMean(r: Replica, mean: Tensor): void {
+  let at = 0;
+  for (const p of r.params) {
+    p.grad = mean.narrow(0, at, p.numel()).reshape(p.shape);
+    at += p.numel();
+  }
+  r.optimizer.step();
   r.optimizer.zeroGrad();
 }
 

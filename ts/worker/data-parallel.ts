@@ -6,7 +6,8 @@
 // averaged gradients with the same optimizer, so the replicas stay identical.
 
 import { transfer } from 'comlink';
-import { nn, Tensor, FerrogradError, keep, randint, saveModel, type Json, type ModuleSource } from '../index.js';
+import { gradientMean } from './average.js';
+import { nn, Tensor, FerrogradError, keep, randint, saveModel, tidy, type Json, type ModuleSource } from '../index.js';
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
@@ -81,6 +82,8 @@ export class DataParallel {
   readonly #shared: SharedArrayBuffer | null;
   readonly #delay: ((rank: number, step: number) => number) | undefined;
   #steps = 0;
+  /** The latest step, settled or not: later steps without shared memory, and stateDict, wait for it. */
+  #last: Promise<unknown> = Promise.resolve();
   /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
   #broken: unknown = undefined;
 
@@ -134,101 +137,145 @@ export class DataParallel {
   /**
    * One training step on the batch `(x, y)`: shards, gradients, average, update.
    * Resolves with the batch's mean loss.
+   *
+   * Steps run in the order they are called, and the batch is copied out when `step` is
+   * called, so `x` and `y` may be freed as soon as it returns. With shared memory the
+   * shards are posted at once: a step called before the previous one has resolved is
+   * already queued in the workers when they finish that one, and they go on without
+   * waiting for the main thread. `fit` keeps one step queued that way.
    */
-  async step(x: Tensor, y: Tensor): Promise<number> {
+  step(x: Tensor, y: Tensor): Promise<number> {
     const n = x.shape[0];
     if (x.ndim === 0 || y.ndim === 0 || y.shape[0] !== n) {
-      throw new FerrogradError('shape', `DataParallel.step: x [${x.shape.join(', ')}] and y [${y.shape.join(', ')}] must have the same batch size in dim 0`);
+      return Promise.reject(new FerrogradError('shape', `DataParallel.step: x [${x.shape.join(', ')}] and y [${y.shape.join(', ')}] must have the same batch size in dim 0`));
     }
-    if (n === 0) throw new FerrogradError('value', 'DataParallel.step: the batch is empty');
-    if (this.#broken !== undefined) throw new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`);
+    if (n === 0) return Promise.reject(new FerrogradError('value', 'DataParallel.step: the batch is empty'));
+    if (this.#broken !== undefined) return Promise.reject(new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`));
     const step = this.#steps++;
     const sizes = shardSizes(n, this.workers);
-    if (this.#shared !== null) return this.#sharedStep(x, y, step, sizes);
-    const pieces: Tensor[] = [];
+    const shards = this.#cut(x, y, sizes);
+    const done = this.#shared !== null ? this.#sharedStep(shards, step, sizes) : this.#transferredStep(shards, step, sizes, this.#last);
+    this.#last = done.catch((e: unknown) => {
+      // Over shared memory the replicas may now disagree (some applied the step, some
+      // not): no later step may run. Without it, a failed step applied nothing anywhere.
+      if (this.#shared !== null) this.#broken ??= e;
+    });
+    return done;
+  }
+
+  /**
+   * Trains on every batch of `batches` (an array, a DataLoader, any iterable or async
+   * iterable of `[x, y]`), keeping the next step queued in the workers while one runs.
+   * Resolves with the losses, one per batch.
+   *
+   * @example
+   * ```ts
+   * for (let epoch = 0; epoch < 10; epoch++) {
+   *   const losses = await dp.fit(loader, { onStep: (loss, i) => bar.update(i, loss) });
+   * }
+   * ```
+   */
+  async fit(
+    batches: Iterable<readonly [Tensor, Tensor]> | AsyncIterable<readonly [Tensor, Tensor]>,
+    options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal } = {},
+  ): Promise<number[]> {
+    const losses: number[] = [];
+    let pending: Promise<number> | null = null;
+    const settle = async (): Promise<void> => {
+      if (pending === null) return;
+      const loss = await pending;
+      pending = null;
+      losses.push(loss);
+      options.onStep?.(loss, losses.length - 1);
+    };
+    try {
+      for await (const [x, y] of batches) {
+        options.signal?.throwIfAborted();
+        const next = this.step(x, y);
+        await settle();
+        pending = next;
+      }
+      await settle();
+    } finally {
+      // On an error or abort, let the queued step finish before handing back the replicas.
+      await this.#last;
+    }
+    return losses;
+  }
+
+  /** Copies of the rank-order shards of the batch, made now (the caller may free x, y). */
+  #cut(x: Tensor, y: Tensor, sizes: number[]): ([Tensor, Tensor] | null)[] {
     let start = 0;
-    const calls = this.#clients.map((c, rank): Promise<ShardResult> | null => {
-      const len = sizes[rank];
+    return sizes.map((len) => {
       const at = start;
       start += len;
-      if (len === 0) return null;
-      // Kept: the call is queued and serializes its arguments when its turn comes.
-      const xs = keep(x.narrow(0, at, len));
-      const ys = keep(y.narrow(0, at, len));
-      pieces.push(xs, ys);
-      const delay = this.#delay?.(rank, step) ?? 0;
-      return c.call((r) => r.shardGradients(xs, ys, delay));
+      return len === 0 ? null : [keep(x.narrow(0, at, len)), keep(y.narrow(0, at, len))];
     });
+  }
+
+  /**
+   * A step without shared memory: the gradients come back as transferred arrays, the
+   * main thread averages them and sends the mean to every replica. It starts once the
+   * previous step is over, since a replica must apply step s before computing step s + 1.
+   */
+  async #transferredStep(shards: ([Tensor, Tensor] | null)[], step: number, sizes: number[], previous: Promise<unknown>): Promise<number> {
+    const n = sizes.reduce((a, b) => a + b, 0);
     let results: (ShardResult | null)[];
     try {
-      // The shards were serialized when the calls were posted; these handles can go.
-      results = await Promise.all(calls);
+      await previous;
+      results = await Promise.all(
+        this.#clients.map((c, rank) => {
+          const shard = shards[rank];
+          if (shard === null) return null;
+          const delay = this.#delay?.(rank, step) ?? 0;
+          return c.call((r) => r.shardGradients(shard[0], shard[1], delay));
+        }),
+      );
     } finally {
-      for (const t of pieces) t.dispose();
+      // Serialized when the calls were posted (or never needed): these copies can go.
+      for (const shard of shards) shard?.forEach((t) => t.dispose());
     }
-
-    // Weighted mean over shards, in rank order whatever the order of arrival.
-    // (With shared memory the replicas do this themselves: see #sharedStep.)
-    const P = this.#numel;
-    const acc = new Float64Array(P);
-    let loss = 0;
-    results.forEach((res, rank) => {
-      if (res === null) return;
-      const w = sizes[rank] / n;
-      const g = res.grads;
-      if (g === null || g.length !== P) throw new FerrogradError('value', `DataParallel: replica ${rank} sent no gradients`);
-      for (let j = 0; j < P; j++) acc[j] += w * g[j];
-      loss += w * res.loss;
+    const weights = sizes.map((len) => len / n);
+    const grads = results.map((res, rank) => {
+      if (res === null) return null;
+      if (res.grads === null || res.grads.length !== this.#numel) throw new FerrogradError('value', `DataParallel: replica ${rank} sent no gradients`);
+      return res.grads;
     });
-
-    const avg = new Float32Array(acc);
+    const mean = tidy(() => gradientMean(grads, weights, this.#numel).data());
+    const avg = mean instanceof Float32Array ? mean : Float32Array.from(mean);
     await Promise.all(
       this.#clients.map((c) => {
         const copy = avg.slice();
         return c.call((r) => r.applyAverage(transfer(copy, [copy.buffer])));
       }),
     );
-    return loss;
+    return results.reduce((sum, res, rank) => sum + (res === null ? 0 : weights[rank] * res.loss), 0);
   }
 
   /**
-   * A step over shared memory: one message per replica carrying its shard; the replicas
-   * meet at a barrier, each averages the gradients of all in rank order and applies them.
-   * The main thread only cuts the batch and sums the shards' losses.
+   * A step over shared memory: one message per replica carrying its shard, posted now;
+   * the replicas meet at a barrier, each averages the gradients of all in rank order and
+   * applies them. The main thread only cuts the batch and sums the shards' losses.
    */
-  async #sharedStep(x: Tensor, y: Tensor, step: number, sizes: number[]): Promise<number> {
-    const n = x.shape[0];
+  async #sharedStep(shards: ([Tensor, Tensor] | null)[], step: number, sizes: number[]): Promise<number> {
+    const n = sizes.reduce((a, b) => a + b, 0);
     const weights = sizes.map((len) => len / n);
-    const pieces: Tensor[] = [];
-    let start = 0;
+    // callNow posts (and so serializes the shard) before it returns; each replica runs the
+    // steps in the order they were posted.
     const calls = this.#clients.map((c, rank): Promise<number> => {
-      const len = sizes[rank];
-      const at = start;
-      start += len;
       const delay = this.#delay?.(rank, step) ?? 0;
+      const shard = shards[rank];
       // A replica without rows still takes part: it must meet the others at the barrier.
-      if (len === 0) return c.call((r) => r.sharedStep(null, null, step, weights, delay));
-      // Kept: the call is queued and serializes its arguments when its turn comes.
-      const xs = keep(x.narrow(0, at, len));
-      const ys = keep(y.narrow(0, at, len));
-      pieces.push(xs, ys);
-      return c.call((r) => r.sharedStep(xs, ys, step, weights, delay));
+      return c.callNow((r) => r.sharedStep(shard?.[0] ?? null, shard?.[1] ?? null, step, weights, delay));
     });
-    let losses: number[];
-    try {
-      losses = await Promise.all(calls);
-    } catch (e) {
-      // The replicas may now disagree (some applied nothing): no later step may run.
-      this.#broken = e;
-      throw e;
-    } finally {
-      for (const t of pieces) t.dispose();
-    }
+    for (const shard of shards) shard?.forEach((t) => t.dispose());
+    const losses = await Promise.all(calls);
     return losses.reduce((sum, l, rank) => sum + weights[rank] * l, 0);
   }
 
-  /** The trained weights (from replica 0; all replicas hold the same). */
-  stateDict(): Promise<Record<string, Tensor>> {
+  /** The trained weights after every step called so far (from replica 0; all replicas hold the same). */
+  async stateDict(): Promise<Record<string, Tensor>> {
+    await this.#last;
     const first = this.#clients[0];
     return first.call((r) => r.replicaStateDict());
   }

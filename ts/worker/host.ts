@@ -84,7 +84,7 @@ const api = {
   shardGradients(x: Tensor, y: Tensor, delayMs: number): Promise<ShardResult> {
     return shardGradients(x, y, delayMs);
   },
-  sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): Promise<number> {
+  sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): number {
     return sharedStep(x, y, step, weights, delayMs);
   },
   applyAverage(avg: Float32Array | null): void {
