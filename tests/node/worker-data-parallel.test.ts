@@ -2,7 +2,7 @@
 // training on the full batches (within 1e-5), bit for bit the same whichever replica
 // finishes first, with gradients through SharedArrayBuffer or transferred arrays.
 import { afterEach, describe, expect, it } from 'vitest';
-import { nn, optim, manualSeed, tensor, type Tensor } from '../../dist/index.js';
+import { data, nn, optim, manualSeed, tensor, type Tensor } from '../../dist/index.js';
 import * as datasets from '../../dist/datasets.js';
 import { DataParallel, shardSizes } from '../../dist/worker.js';
 
@@ -107,6 +107,15 @@ describe('DataParallel', () => {
       expect(fitLosses).toEqual(losses);
       expect(maxDiff(awaited, await fitted.stateDict())).toBe(0);
     }
+  });
+
+  it('fit takes a DataLoader, whose batches it may outlive', async () => {
+    const [x, y] = batches(1, 300)[0];
+    const loader = new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 });
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    expect(await dp.fit(loader)).toHaveLength(6);
+    expect(maxDiff(await parallel(6, 2), await dp.stateDict())).toBe(0);
   });
 
   it('fit stops at an aborted signal after the step in progress', async () => {

@@ -176,7 +176,7 @@ export class DataParallel {
    * ```
    */
   async fit(
-    batches: Iterable<readonly [Tensor, Tensor]> | AsyncIterable<readonly [Tensor, Tensor]>,
+    batches: Iterable<readonly Tensor[]> | AsyncIterable<readonly Tensor[]>,
     options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal } = {},
   ): Promise<number[]> {
     const losses: number[] = [];
@@ -189,9 +189,10 @@ export class DataParallel {
       options.onStep?.(loss, losses.length - 1);
     };
     try {
-      for await (const [x, y] of batches) {
+      for await (const batch of batches) {
         options.signal?.throwIfAborted();
-        const next = this.step(x, y);
+        if (batch.length !== 2) throw new FerrogradError('value', `DataParallel.fit: each batch must be [x, y], got ${batch.length} tensor(s) at batch ${losses.length + (pending === null ? 0 : 1)}`);
+        const next = this.step(batch[0], batch[1]);
         await settle();
         pending = next;
       }
