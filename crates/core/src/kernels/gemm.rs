@@ -82,6 +82,56 @@ pub fn gemm(
         return;
     }
 
+    gemm_source(m, n, k, a, trans_a, &Matrix { b, trans: trans_b, n, k }, c, accumulate);
+}
+
+/// Where op(B) comes from, one packed slab at a time: a matrix in memory, or an operand that is
+/// never materialised (an image read as its im2col matrix, `im2col::Im2colPanels`).
+pub trait PackB {
+    /// Packs columns `jc..jc+nc`, depth `pc..pc+kc` of op(B) into `NR`-wide panels, panel after
+    /// panel in `dst` (`round_up(nc, NR)·kc` floats): panel `r` holds, for each depth step, the
+    /// `NR` values of columns `jc+r·NR..`, zero past the last column.
+    fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]);
+}
+
+/// A row-major op(B): `b` is k×n, or n×k when `trans`.
+struct Matrix<'a> {
+    b: &'a [f32],
+    trans: bool,
+    n: usize,
+    k: usize,
+}
+
+impl PackB for Matrix<'_> {
+    fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
+        for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
+            let j0 = jc + r * NR;
+            let cols = (nc - r * NR).min(NR);
+            if !self.trans {
+                // Row-major k×n: the NR values of one depth step are contiguous.
+                pack_cols::<NR>(self.b, self.n, j0, cols, pc, kc, panel);
+            } else {
+                pack_rows::<NR>(self.b, self.k, j0, cols, pc, kc, panel);
+            }
+        }
+    }
+}
+
+/// C (m×n) = op(A)·op(B) (+ C when `accumulate`) with op(B) packed by `b`, always through the
+/// packed kernel. See `gemm` for the layout of A and C.
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_source(m: usize, n: usize, k: usize, a: &[f32], trans_a: bool, b: &impl PackB, c: &mut [f32], accumulate: bool) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let c = &mut c[..m * n];
+    if k == 0 {
+        if !accumulate {
+            c.fill(0.0);
+        }
+        return;
+    }
+    let a = &a[..m * k];
     PACK_A.with(|pa| {
         PACK_B.with(|pb| {
             // Fresh scratch only if gemm were re-entered on this thread; stay correct anyway.
@@ -89,7 +139,7 @@ pub fn gemm(
             let (mut shared_a, mut shared_b) = (pa.try_borrow_mut().ok(), pb.try_borrow_mut().ok());
             let pack_a = shared_a.as_deref_mut().unwrap_or(&mut own_a);
             let pack_b = shared_b.as_deref_mut().unwrap_or(&mut own_b);
-            gemm_packed(m, n, k, a, trans_a, b, trans_b, c, accumulate, pack_a, pack_b)
+            gemm_packed(m, n, k, a, trans_a, b, c, accumulate, pack_a, pack_b)
         })
     });
 }
@@ -146,8 +196,7 @@ fn gemm_packed(
     k: usize,
     a: &[f32],
     trans_a: bool,
-    b: &[f32],
-    trans_b: bool,
+    b: &impl PackB,
     c: &mut [f32],
     accumulate: bool,
     pack_a: &mut Vec<f32>,
@@ -170,7 +219,7 @@ fn gemm_packed(
             // The first slab overwrites C unless the caller asked to accumulate.
             let overwrite = !accumulate && pc == 0;
             let bp = &mut pack_b[..round_up(nc, NR) * kc];
-            pack_b_slab(b, trans_b, n, k, jc, nc, pc, kc, bp);
+            b.pack_slab(jc, nc, pc, kc, bp);
             for ic in (0..m).step_by(MC) {
                 let mc = (m - ic).min(MC);
                 let ap = &mut pack_a[..round_up(mc, MR) * kc];
@@ -262,32 +311,6 @@ fn pack_a_block(
             pack_cols::<MR>(a, m, i0, rows, pc, kc, panel);
         } else {
             pack_rows::<MR>(a, k, i0, rows, pc, kc, panel);
-        }
-    }
-}
-
-/// Packs columns `jc..jc+nc`, depth `pc..pc+kc` of op(B) into `NR`-wide panels (zero-padded
-/// past `n`), the layout the micro-kernel streams with two vector loads per depth step.
-#[allow(clippy::too_many_arguments)]
-fn pack_b_slab(
-    b: &[f32],
-    trans_b: bool,
-    n: usize,
-    k: usize,
-    jc: usize,
-    nc: usize,
-    pc: usize,
-    kc: usize,
-    dst: &mut [f32],
-) {
-    for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
-        let j0 = jc + r * NR;
-        let cols = (nc - r * NR).min(NR);
-        if !trans_b {
-            // Row-major k×n: the NR values of one depth step are contiguous.
-            pack_cols::<NR>(b, n, j0, cols, pc, kc, panel);
-        } else {
-            pack_rows::<NR>(b, k, j0, cols, pc, kc, panel);
         }
     }
 }

@@ -1,7 +1,10 @@
 //! im2col / col2im for one image plane stack: they turn a 2-D convolution into one GEMM
 //! (`weight [O, C·kh·kw] · col [C·kh·kw, oh·ow]`) and its input gradient back into an image.
 //! Plain slice loops, no allocation; the caller owns `col` and reuses it across samples. The
-//! `_ld` variants place several samples' columns side by side for one batched GEMM.
+//! `_ld` variants place several samples' columns side by side for one batched GEMM, and
+//! `Im2colPanels` hands the GEMM that matrix without writing it.
+
+use super::gemm::{PackB, NR};
 
 /// The sweep of a kh×kw window (with stride, dilation and top/left padding) that produces an
 /// oh×ow output. Bottom/right padding only shows up in `oh`/`ow`: positions past the input
@@ -165,6 +168,73 @@ fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: us
     }
 }
 
+/// The im2col matrix of several samples side by side (`[c·kh·kw, samples·oh·ow]`, as
+/// `im2col_ld` lays it out), never written: the GEMM packs its B panels straight from the
+/// images. That saves writing the matrix and reading it back once per convolution, and the
+/// packing reads the same short contiguous runs that im2col would copy. Only for
+/// convolutions without padding, whose windows stay inside the image.
+pub struct Im2colPanels<'a> {
+    /// The input, `[samples, c, h, w]` with samples `sample_stride` apart (a group's channels
+    /// when the convolution is grouped).
+    pub x: &'a [f32],
+    pub sample_stride: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub win: Window,
+}
+
+impl Im2colPanels<'_> {
+    /// Offset in `x` of column `j`'s window origin (its sample, output row and column).
+    fn origin(&self, j: usize) -> usize {
+        let pp = self.win.oh * self.win.ow;
+        let (s, q) = (j / pp, j % pp);
+        s * self.sample_stride + (q / self.win.ow) * self.win.sh * self.w + (q % self.win.ow) * self.win.sw
+    }
+}
+
+impl PackB for Im2colPanels<'_> {
+    fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
+        let win = &self.win;
+        let (taps, hw) = (win.kh * win.kw, self.h * self.w);
+        for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
+            let j0 = jc + r * NR;
+            let cols = (nc - r * NR).min(NR);
+            if cols < NR {
+                panel.fill(0.0);
+            }
+            // Runs of columns whose windows start at consecutive floats of `x` (along an output
+            // row at stride 1): at most NR of them, each copied as one short row.
+            let mut runs = [(0usize, 0usize, 0usize); NR];
+            let mut count = 0;
+            for t in 0..cols {
+                let at = self.origin(j0 + t);
+                match runs[..count].last_mut() {
+                    Some((_, len, base)) if *base + *len == at => *len += 1,
+                    _ => {
+                        runs[count] = (t, 1, at);
+                        count += 1;
+                    }
+                }
+            }
+            // Depth p is (channel, kernel row, kernel column), the column fastest; the kw taps of
+            // one kernel row read overlapping runs `dw` floats apart, so each run of columns takes
+            // one strided row copy per kernel row.
+            let mut p = pc;
+            while p < pc + kc {
+                let (ci, tap) = (p / taps, p % taps);
+                let (i, j) = (tap / win.kw, tap % win.kw);
+                let rows = (win.kw - j).min(pc + kc - p);
+                let off = ci * hw + i * win.dh * self.w + j * win.dw;
+                for &(t0, len, base) in &runs[..count] {
+                    copy_rows(&mut panel[(p - pc) * NR + t0..], NR, &self.x[base + off..], win.dw, rows, len);
+                }
+                p += rows;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +259,36 @@ mod tests {
             }
         }
         col
+    }
+
+    #[test]
+    fn panels_packed_from_the_images_give_the_gemm_of_the_written_matrix() {
+        use crate::kernels::gemm::{gemm, gemm_source};
+        // (samples, c, h, w, kh, kw, sh, sw, dh, dw): odd widths, strides, dilation, and depths
+        // beyond one packed slab (c·kh·kw = 275 > 256) that cut a kernel row in two.
+        for &(n, c, h, w, kh, kw, sh, sw, dh, dw) in &[
+            (3usize, 2usize, 7usize, 9usize, 3usize, 2usize, 1usize, 1usize, 1usize, 1usize),
+            (2, 11, 9, 9, 5, 5, 1, 1, 1, 1),
+            (2, 3, 11, 10, 3, 3, 2, 3, 2, 1),
+            (5, 1, 6, 20, 2, 4, 1, 1, 1, 3),
+        ] {
+            let (oh, ow) = ((h - dh * (kh - 1) - 1) / sh + 1, (w - dw * (kw - 1) - 1) / sw + 1);
+            let win = Window { kh, kw, sh, sw, pt: 0, pl: 0, dh, dw, oh, ow };
+            let (k, ld, chw) = (c * kh * kw, n * oh * ow, c * h * w);
+            let x: Vec<f32> = (0..n * chw).map(|i| (i as f32 * 0.37).sin()).collect();
+            let a: Vec<f32> = (0..3 * k).map(|i| (i as f32 * 0.13).cos()).collect();
+            let mut col = vec![0.0; k * ld];
+            for s in 0..n {
+                im2col_ld(&x[s * chw..(s + 1) * chw], c, h, w, &win, &mut col[s * oh * ow..], ld);
+            }
+            let mut want = vec![0.0; 3 * ld];
+            gemm(3, ld, k, &a, false, &col, false, &mut want, false);
+            let mut got = vec![f32::NAN; 3 * ld];
+            let panels = Im2colPanels { x: &x, sample_stride: chw, c, h, w, win };
+            gemm_source(3, ld, k, &a, false, &panels, &mut got, false);
+            // The same panels go through the same kernel: the same bits.
+            assert_eq!(got, want, "{:?}", win);
+        }
     }
 
     #[test]

@@ -8,9 +8,9 @@ use crate::context::{Context, Id};
 use crate::buffer::{recycle_f32, scratch_f32};
 use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::conv_direct;
-use crate::kernels::gemm::gemm;
+use crate::kernels::gemm::{gemm, gemm_source};
 use crate::kernels::reduce;
-use crate::kernels::im2col::{col2im_ld, im2col_ld, Window};
+use crate::kernels::im2col::{col2im_ld, im2col_ld, Im2colPanels, Window};
 use crate::shape::{numel, MAX_NUMEL};
 use crate::tensor::{new_f32, new_f32_overwritten, Tensor};
 
@@ -190,25 +190,38 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
         });
     }
     let ns = chunk(&geo);
-    let mut col = scratch_f32(op, k * ns * pp)?;
+    // Without padding the GEMM packs its B panels straight from the images (Im2colPanels);
+    // with it, the im2col matrix is written first.
+    let implicit = p.padding == [0; 4];
+    let mut col = scratch_f32(op, if implicit { 0 } else { k * ns * pp })?;
     // With one sample per chunk the GEMM can write straight into the output.
     let mut tmp = scratch_f32(op, if ns > 1 { og * ns * pp } else { 0 })?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
+    let conv_gemm = |s0: usize, cnt: usize, g: usize, col: &mut [f32], dst: &mut [f32]| {
+        let ld = cnt * pp;
+        let wg = &ws[g * og * k..(g + 1) * og * k];
+        if implicit {
+            let x = &xs[s0 * chw + g * cghw..];
+            let panels = Im2colPanels { x, sample_stride: chw, c: geo.cg, h: geo.h, w: geo.w, win: geo.win };
+            gemm_source(og, ld, k, wg, false, &panels, dst, false);
+            return;
+        }
+        for j in 0..cnt {
+            let xg = &xs[(s0 + j) * chw + g * cghw..][..cghw];
+            im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
+        }
+        gemm(og, ld, k, wg, false, col, false, dst, false);
+    };
     new_f32_overwritten(op, &geo.out_shape(), |out| {
         for s0 in (0..geo.n).step_by(ns) {
             let cnt = ns.min(geo.n - s0);
             let ld = cnt * pp;
             for g in 0..geo.groups {
-                for j in 0..cnt {
-                    let xg = &xs[(s0 + j) * chw + g * cghw..][..cghw];
-                    im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
-                }
-                let wg = &ws[g * og * k..(g + 1) * og * k];
                 let bias = |oc: usize| bs.map_or(0.0, |b| b[g * og + oc]);
                 if ns == 1 {
                     let o0 = (s0 * geo.o + g * og) * pp;
                     let dst = &mut out[o0..o0 + og * pp];
-                    gemm(og, pp, k, wg, false, &col, false, dst, false);
+                    conv_gemm(s0, cnt, g, &mut col, dst);
                     if bs.is_some() {
                         for (oc, row) in dst.chunks_exact_mut(pp).enumerate() {
                             let bv = bias(oc);
@@ -218,7 +231,7 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
                     continue;
                 }
                 let t = &mut tmp[..og * ld];
-                gemm(og, ld, k, wg, false, &col, false, t, false);
+                conv_gemm(s0, cnt, g, &mut col, t);
                 for (oc, trow) in t.chunks_exact(ld).enumerate() {
                     let bv = bias(oc);
                     for (j, src) in trow.chunks_exact(pp).enumerate() {
@@ -399,6 +412,12 @@ mod tests {
         // Batches that span several GEMM chunks (`chunk` gives 9 and 3), the last one ragged.
         ([19, 1, 28, 28], [10, 1, 5, 5], [1, 1], [0, 0, 0, 0], [1, 1], 1),
         ([5, 4, 30, 30], [6, 2, 5, 5], [1, 1], [1, 1, 0, 0], [1, 1], 2),
+        // Without padding and too deep for the direct kernel: B packed from the images
+        // (Im2colPanels), over several chunks (8 samples each, the last one ragged), with
+        // strides and dilation, and per group.
+        ([19, 10, 12, 12], [20, 10, 5, 5], [1, 1], [0, 0, 0, 0], [1, 1], 1),
+        ([2, 9, 11, 10], [4, 9, 3, 3], [2, 1], [0, 0, 0, 0], [1, 2], 1),
+        ([3, 8, 9, 9], [6, 4, 3, 3], [1, 1], [0, 0, 0, 0], [1, 1], 2),
     ];
 
     #[test]
