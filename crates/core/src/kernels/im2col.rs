@@ -114,6 +114,19 @@ fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: u
     }
 }
 
+/// `dst[i·ld + q] = src[offs[q] + i]` for `q < 4`, `i < len` (see `simd::copy::transpose4_runs`).
+#[inline]
+fn transpose4_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: [usize; 4], len: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    super::simd::copy::transpose4_runs(dst, ld, src, offs, len);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for i in 0..len {
+        for (q, &o) in offs.iter().enumerate() {
+            dst[i * ld + q] = src[o + i];
+        }
+    }
+}
+
 /// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read
 /// from (padding entries are dropped). `dx` is `[c, h, w]` and is accumulated into.
 pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32]) {
@@ -184,19 +197,74 @@ pub struct Im2colPanels<'a> {
     pub win: Window,
 }
 
-impl Im2colPanels<'_> {
+impl<'a> Im2colPanels<'a> {
     /// Offset in `x` of column `j`'s window origin (its sample, output row and column).
     fn origin(&self, j: usize) -> usize {
         let pp = self.win.oh * self.win.ow;
         let (s, q) = (j / pp, j % pp);
         s * self.sample_stride + (q / self.win.ow) * self.win.sh * self.w + (q % self.win.ow) * self.win.sw
     }
+
+    /// Offset from a window's origin of depth row `p` (channel, kernel row, kernel column).
+    fn tap(&self, p: usize) -> usize {
+        let win = &self.win;
+        let (ci, tap) = (p / (win.kh * win.kw), p % (win.kh * win.kw));
+        ci * self.h * self.w + (tap / win.kw) * win.dh * self.w + (tap % win.kw) * win.dw
+    }
+
+    /// The transpose of the matrix, `[samples·oh·ow, c·kh·kw]`: the B of a weight gradient
+    /// `dY · colᵀ`.
+    pub fn transposed(&self) -> Transposed<'_, 'a> {
+        Transposed(self)
+    }
+}
+
+/// `Im2colPanels` read as its transpose (see `Im2colPanels::transposed`).
+pub struct Transposed<'p, 'a>(&'p Im2colPanels<'a>);
+
+impl PackB for Transposed<'_, '_> {
+    /// Columns of op(B) are depth rows of the im2col matrix, its depth the output pixels: panel
+    /// `r` holds `dst[i·NR + t] = x[origin(pc + i) + tap(jc + r·NR + t)]`. Along an output row
+    /// at stride 1 the pixels of one tap are consecutive floats, so four taps at a time go
+    /// through a 4×4 transpose.
+    fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
+        let src = self.0;
+        let win = &src.win;
+        for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
+            let j0 = jc + r * NR;
+            let cols = (nc - r * NR).min(NR);
+            if cols < NR {
+                panel.fill(0.0);
+            }
+            let mut taps = [0usize; NR];
+            for (t, o) in taps[..cols].iter_mut().enumerate() {
+                *o = src.tap(j0 + t);
+            }
+            let mut i = 0;
+            while i < kc {
+                // The pixels pc+i.. left in this output row, taken together.
+                let at = src.origin(pc + i);
+                let len = (win.ow - (pc + i) % win.ow).min(kc - i);
+                let block = &mut panel[i * NR..];
+                let whole = if win.sw == 1 { cols / 4 * 4 } else { 0 };
+                for t in (0..whole).step_by(4) {
+                    let offs = [at + taps[t], at + taps[t + 1], at + taps[t + 2], at + taps[t + 3]];
+                    transpose4_runs(&mut block[t..], NR, src.x, offs, len);
+                }
+                for (t, &tap) in taps[..cols].iter().enumerate().skip(whole) {
+                    for q in 0..len {
+                        block[q * NR + t] = src.x[at + tap + q * win.sw];
+                    }
+                }
+                i += len;
+            }
+        }
+    }
 }
 
 impl PackB for Im2colPanels<'_> {
     fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
         let win = &self.win;
-        let (taps, hw) = (win.kh * win.kw, self.h * self.w);
         for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
             let j0 = jc + r * NR;
             let cols = (nc - r * NR).min(NR);
@@ -222,10 +290,8 @@ impl PackB for Im2colPanels<'_> {
             // one strided row copy per kernel row.
             let mut p = pc;
             while p < pc + kc {
-                let (ci, tap) = (p / taps, p % taps);
-                let (i, j) = (tap / win.kw, tap % win.kw);
-                let rows = (win.kw - j).min(pc + kc - p);
-                let off = ci * hw + i * win.dh * self.w + j * win.dw;
+                let rows = (win.kw - p % win.kw).min(pc + kc - p);
+                let off = self.tap(p);
                 for &(t0, len, base) in &runs[..count] {
                     copy_rows(&mut panel[(p - pc) * NR + t0..], NR, &self.x[base + off..], win.dw, rows, len);
                 }
@@ -262,7 +328,7 @@ mod tests {
     }
 
     #[test]
-    fn panels_packed_from_the_images_give_the_gemm_of_the_written_matrix() {
+    fn panels_packed_from_the_images_give_the_gemms_of_the_written_matrix() {
         use crate::kernels::gemm::{gemm, gemm_source};
         // (samples, c, h, w, kh, kw, sh, sw, dh, dw): odd widths, strides, dilation, and depths
         // beyond one packed slab (c·kh·kw = 275 > 256) that cut a kernel row in two.
@@ -288,6 +354,14 @@ mod tests {
             gemm_source(3, ld, k, &a, false, &panels, &mut got, false);
             // The same panels go through the same kernel: the same bits.
             assert_eq!(got, want, "{:?}", win);
+
+            // And as the B of a weight gradient, dY · colᵀ.
+            let dy: Vec<f32> = (0..3 * ld).map(|i| (i as f32 * 0.29).sin()).collect();
+            let mut want = vec![0.0; 3 * k];
+            gemm(3, k, ld, &dy, false, &col, true, &mut want, false);
+            let mut got = vec![f32::NAN; 3 * k];
+            gemm_source(3, k, ld, &dy, false, &panels.transposed(), &mut got, false);
+            assert_eq!(got, want, "transposed {:?}", win);
         }
     }
 

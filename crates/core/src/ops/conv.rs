@@ -264,7 +264,10 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
     let (gs, xs, ws) = (g.f32s(op)?, x.f32s(op)?, w.f32s(op)?);
     let (k, pp, og) = (geo.k(), geo.p(), geo.og);
     let ns = chunk(&geo);
-    let mut col = scratch_f32(op, k * ns * pp)?;
+    // As in the forward pass, the weight gradient reads col(X) straight from the images when
+    // there is no padding; col2im still needs the matrix for dX.
+    let implicit = p.padding == [0; 4];
+    let mut col = scratch_f32(op, if implicit && !need[0] { 0 } else { k * ns * pp })?;
     let mut gy = scratch_f32(op, og * ns * pp)?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
 
@@ -288,12 +291,18 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
             gather(&mut gy, s0, cnt, gi);
             let gyc = &gy[..og * ld];
             if let Some(dw) = dw.as_mut() {
-                for j in 0..cnt {
-                    let xg = &xs[(s0 + j) * chw + gi * cghw..][..cghw];
-                    im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
-                }
                 let dwg = &mut dw[gi * og * k..(gi + 1) * og * k];
-                gemm(og, k, ld, gyc, false, &col, true, dwg, true);
+                if implicit {
+                    let x = &xs[s0 * chw + gi * cghw..];
+                    let panels = Im2colPanels { x, sample_stride: chw, c: geo.cg, h: geo.h, w: geo.w, win: geo.win };
+                    gemm_source(og, k, ld, gyc, false, &panels.transposed(), dwg, true);
+                } else {
+                    for j in 0..cnt {
+                        let xg = &xs[(s0 + j) * chw + gi * cghw..][..cghw];
+                        im2col_ld(xg, geo.cg, geo.h, geo.w, &geo.win, &mut col[j * pp..], ld);
+                    }
+                    gemm(og, k, ld, gyc, false, &col, true, dwg, true);
+                }
             }
             if let Some(dx) = dx.as_mut() {
                 let wg = &ws[gi * og * k..(gi + 1) * og * k];

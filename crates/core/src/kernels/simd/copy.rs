@@ -76,3 +76,45 @@ pub fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows
         }
     }
 }
+
+/// `dst[i·ld + q] = src[offs[q] + i]` for `q < 4`, `i < len`: four runs of `src` become the four
+/// columns of `len` rows of `dst`, through 4×4 in-register transposes. Packs the panels of an
+/// im2col matrix used transposed (each run is one kernel tap along an output row). Panics (like
+/// slice indexing) if either slice is too short.
+#[inline]
+pub fn transpose4_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: [usize; 4], len: usize) {
+    if len == 0 {
+        return;
+    }
+    let far = offs.iter().max().map_or(0, |&o| o + len);
+    assert!(far <= src.len() && (len - 1) * ld + 4 <= dst.len(), "transposed run copy: slices too short");
+    let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
+    let vec_len = len / 4 * 4;
+    let mut i = 0;
+    while i < vec_len {
+        // SAFETY: offs[q] + i + 4 ≤ offs[q] + len ≤ src.len() and (i + 3)·ld + 4 ≤ (len − 1)·ld
+        // + 4 ≤ dst.len() (checked above); `dst` is exclusively borrowed, so it does not overlap
+        // `src`. wasm loads and stores have no alignment requirement.
+        unsafe {
+            let x0 = v128_load(s.add(offs[0] + i) as *const v128);
+            let x1 = v128_load(s.add(offs[1] + i) as *const v128);
+            let x2 = v128_load(s.add(offs[2] + i) as *const v128);
+            let x3 = v128_load(s.add(offs[3] + i) as *const v128);
+            let t0 = i32x4_shuffle::<0, 4, 1, 5>(x0, x1);
+            let t1 = i32x4_shuffle::<0, 4, 1, 5>(x2, x3);
+            let t2 = i32x4_shuffle::<2, 6, 3, 7>(x0, x1);
+            let t3 = i32x4_shuffle::<2, 6, 3, 7>(x2, x3);
+            let o = d.add(i * ld);
+            v128_store(o as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t1));
+            v128_store(o.add(ld) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t1));
+            v128_store(o.add(2 * ld) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t2, t3));
+            v128_store(o.add(3 * ld) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t2, t3));
+        }
+        i += 4;
+    }
+    for i in vec_len..len {
+        for (q, &o) in offs.iter().enumerate() {
+            dst[i * ld + q] = src[o + i];
+        }
+    }
+}
