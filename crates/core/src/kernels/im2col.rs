@@ -105,7 +105,7 @@ fn valid_rows(h: usize, win: &Window, i: usize) -> (usize, usize) {
 /// `rows` rows of `len` floats from `src` (rows `src_ld` apart) to `dst` (rows `dst_ld` apart):
 /// vector moves on wasm, where `copy_from_slice` per row calls a slow software `memcpy`.
 #[inline]
-fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
+pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     super::simd::copy::copy_rows(dst, dst_ld, src, src_ld, rows, len);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]

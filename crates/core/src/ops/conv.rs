@@ -10,7 +10,7 @@ use crate::error::{fmt_shape, Error, Result};
 use crate::kernels::conv_direct;
 use crate::kernels::gemm::{gemm, gemm_source};
 use crate::kernels::reduce;
-use crate::kernels::im2col::{col2im_ld, im2col_ld, Im2colPanels, Window};
+use crate::kernels::im2col::{col2im_ld, copy_rows, im2col_ld, Im2colPanels, Window};
 use crate::shape::{numel, MAX_NUMEL};
 use crate::tensor::{new_f32, new_f32_overwritten, Tensor};
 
@@ -272,13 +272,12 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
 
     // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`.
+    // Per output channel, the samples' planes (`o·pp` apart) side by side, as vector moves
+    // (`copy_from_slice` per plane calls the software `memcpy`).
     let gather = |gy: &mut [f32], s0: usize, cnt: usize, gi: usize| {
         let ld = cnt * pp;
         for (oc, row) in gy[..og * ld].chunks_exact_mut(ld).enumerate() {
-            for (j, dst) in row.chunks_exact_mut(pp).enumerate() {
-                let o0 = ((s0 + j) * geo.o + gi * og + oc) * pp;
-                dst.copy_from_slice(&gs[o0..o0 + pp]);
-            }
+            copy_rows(row, pp, &gs[(s0 * geo.o + gi * og + oc) * pp..], geo.o * pp, cnt, pp);
         }
     };
 
