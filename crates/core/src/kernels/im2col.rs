@@ -116,7 +116,7 @@ pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, row
 
 /// `dst[i·ld + q] = src[offs[q] + i]` for `q < 4`, `i < len` (see `simd::copy::transpose4_runs`).
 #[inline]
-fn transpose4_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: [usize; 4], len: usize) {
+pub fn transpose4_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: [usize; 4], len: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     super::simd::copy::transpose4_runs(dst, ld, src, offs, len);
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
