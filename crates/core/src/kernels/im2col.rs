@@ -130,36 +130,43 @@ pub fn transpose4_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: [usize; 4]
 /// The adjoint of `im2col`: adds every column entry back onto the input pixel it was read
 /// from (padding entries are dropped). `dx` is `[c, h, w]` and is accumulated into.
 pub fn col2im(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32]) {
-    col2im_ld(col, c, h, w, win, dx, win.oh * win.ow)
+    col2im_ld(col, c, h, w, win, dx, win.oh * win.ow, 1, 0)
 }
 
-/// `col2im` from a wider matrix whose rows are `ld` apart (see `im2col_ld`).
-pub fn col2im_ld(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32], ld: usize) {
+/// `col2im` for `samples` images at once (`sample_stride` apart in `dx`) from a wider matrix
+/// whose rows are `ld` apart and hold the samples' columns side by side (see `im2col_ld`). The
+/// window arithmetic is done once per matrix row for all samples.
+#[allow(clippy::too_many_arguments)]
+pub fn col2im_ld(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &mut [f32], ld: usize, samples: usize, sample_stride: usize) {
     let (p, ow) = (win.oh * win.ow, win.ow);
+    if samples == 0 {
+        return;
+    }
     let mut row = 0;
     for ci in 0..c {
-        let plane = &mut dx[ci * h * w..(ci + 1) * h * w];
         for i in 0..win.kh {
             let (ylo, yhi) = valid_rows(h, win, i);
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
-                let src_row = &col[row * ld..row * ld + p];
+                let src_row = &col[row * ld..row * ld + (samples - 1) * p + p];
                 row += 1;
                 if ylo == yhi || lo == hi {
                     continue;
                 }
                 let y0 = ylo * win.sh + i * win.dh - win.pt;
-                let d0 = y0 * w + lo * win.sw + off - win.pl;
-                let src = &src_row[ylo * ow + lo..];
-                let dst = &mut plane[d0..];
-                if win.sw == 1 {
-                    add_rows(dst, win.sh * w, src, ow, yhi - ylo, hi - lo);
-                } else {
-                    for (r, sr) in src.chunks(ow).take(yhi - ylo).enumerate() {
-                        let d = &mut dst[r * win.sh * w..];
-                        for (ox, v) in sr[..hi - lo].iter().enumerate() {
-                            d[ox * win.sw] += v;
+                let d0 = ci * h * w + y0 * w + lo * win.sw + off - win.pl;
+                for s in 0..samples {
+                    let src = &src_row[s * p + ylo * ow + lo..];
+                    let dst = &mut dx[s * sample_stride + d0..];
+                    if win.sw == 1 {
+                        add_rows(dst, win.sh * w, src, ow, yhi - ylo, hi - lo);
+                    } else {
+                        for (r, sr) in src.chunks(ow).take(yhi - ylo).enumerate() {
+                            let d = &mut dst[r * win.sh * w..];
+                            for (ox, v) in sr[..hi - lo].iter().enumerate() {
+                                d[ox * win.sw] += v;
+                            }
                         }
                     }
                 }

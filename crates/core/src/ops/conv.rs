@@ -306,10 +306,7 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
             if let Some(dx) = dx.as_mut() {
                 let wg = &ws[gi * og * k..(gi + 1) * og * k];
                 gemm(k, ld, og, wg, true, gyc, false, &mut col[..k * ld], false);
-                for j in 0..cnt {
-                    let dxg = &mut dx[(s0 + j) * chw + gi * cghw..][..cghw];
-                    col2im_ld(&col[j * pp..], geo.cg, geo.h, geo.w, &geo.win, dxg, ld);
-                }
+                col2im_ld(&col, geo.cg, geo.h, geo.w, &geo.win, &mut dx[s0 * chw + gi * cghw..], ld, cnt, chw);
             }
         }
     }
