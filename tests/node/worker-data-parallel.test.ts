@@ -128,6 +128,19 @@ describe('DataParallel', () => {
     expect(maxDiff(await parallel(3, 2), await dp.stateDict())).toBe(0);
   });
 
+  it('a failing step rejects, with the steps queued behind it, and later steps refuse clearly', async () => {
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    const [[x, y], [x2, y2]] = batches(2);
+    // A label out of range in the second shard only: one replica fails, the other waits at the barrier.
+    const labels = tensor(Array.from(y.data(), (v, i) => (i === 40 ? 99 : v)), { dtype: 'int32' });
+    const failing = dp.step(x, labels);
+    const queued = dp.step(x2, y2);
+    await expect(failing).rejects.toThrow(/target 99 is out of bounds/);
+    await expect(queued).rejects.toThrow(/another replica failed/);
+    await expect(dp.step(x2, y2)).rejects.toThrow(/an earlier step failed/);
+  });
+
   it('reports the full batch loss and keeps every replica identical', async () => {
     const model = mlp();
     const dp = await DataParallel.create(model, { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });

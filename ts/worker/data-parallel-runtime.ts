@@ -41,6 +41,9 @@ export interface ShardResult {
   grads: Float32Array | null;
 }
 
+/** How a replica's error starts when it stops because another one failed (not the cause). */
+export const FOLLOW_ON = 'DataParallel: another replica failed';
+
 /** How long a replica waits at the barrier for the others before giving up. */
 const BARRIER_TIMEOUT_MS = 120_000;
 
@@ -152,7 +155,7 @@ export function sharedStep(x: Tensor | null, y: Tensor | null, step: number, wei
   const counter = new Int32Array(barrier);
   let loss = 0;
   try {
-    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `DataParallel: another replica failed before step ${step}; replica ${rank} stops`);
+    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} before step ${step}; replica ${rank} stops`);
     if (x !== null && y !== null) loss = gradientsInto(r, x, y, slots[rank]);
   } catch (e) {
     for (const t of [x, y]) if (t !== null && !t.isDisposed) t.dispose();
@@ -167,7 +170,7 @@ export function sharedStep(x: Tensor | null, y: Tensor | null, step: number, wei
   const target = workers * (step + 1);
   const deadline = performance.now() + BARRIER_TIMEOUT_MS;
   for (let seen = Atomics.load(counter, 0); seen < target; seen = Atomics.load(counter, 0)) {
-    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `DataParallel: another replica failed at step ${step}; replica ${rank} stops`);
+    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} at step ${step}; replica ${rank} stops`);
     const left = deadline - performance.now();
     if (left <= 0) throw new FerrogradError('value', `DataParallel: replica ${rank} waited ${BARRIER_TIMEOUT_MS} ms for the others at step ${step}`);
     Atomics.wait(counter, 0, seen, left);

@@ -11,7 +11,7 @@ import { nn, Tensor, FerrogradError, keep, randint, saveModel, tidy, type Json, 
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
-import type { LossSpec, OptimizerSpec, ShardResult } from './data-parallel-runtime.js';
+import { FOLLOW_ON, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
 
 /** The most workers DataParallel starts: beyond this the averaging and messaging dominate. */
 export const MAX_WORKERS = 8;
@@ -270,8 +270,13 @@ export class DataParallel {
       return c.callNow((r) => r.sharedStep(shard?.[0] ?? null, shard?.[1] ?? null, step, weights, delay));
     });
     for (const shard of shards) shard?.forEach((t) => t.dispose());
-    const losses = await Promise.all(calls);
-    return losses.reduce((sum, l, rank) => sum + weights[rank] * l, 0);
+    const settled = await Promise.allSettled(calls);
+    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    if (failures.length > 0) {
+      // The replica that failed first says why; the others only stopped because of it.
+      throw failures.find((e: unknown) => !(e instanceof Error && e.message.includes(FOLLOW_ON))) ?? failures[0];
+    }
+    return settled.reduce((sum, r, rank) => sum + (r.status === 'fulfilled' ? weights[rank] * r.value : 0), 0);
   }
 
   /** The trained weights after every step called so far (from replica 0; all replicas hold the same). */
