@@ -71,7 +71,7 @@ export function shardSizes(n: number, k: number): number[] {
  * @example
  * ```ts
  * const dp = await DataParallel.create(model, { workers: 4, loss: 'CrossEntropyLoss', optimizer: { name: 'SGD', options: { lr: 0.1 } } });
- * for (const [xb, yb] of loader) await dp.step(xb, yb);
+ * for (let epoch = 0; epoch < 5; epoch++) await dp.fit(loader); // or: await dp.step(xb, yb) per batch
  * model.loadStateDict(await dp.stateDict());
  * await dp.terminate();
  * ```
