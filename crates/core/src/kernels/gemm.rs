@@ -62,16 +62,10 @@ pub fn gemm(
     c: &mut [f32],
     accumulate: bool,
 ) {
-    if m == 0 || n == 0 {
+    if nothing_to_multiply(m, n, k, c, accumulate) {
         return;
     }
     let c = &mut c[..m * n];
-    if k == 0 {
-        if !accumulate {
-            c.fill(0.0);
-        }
-        return;
-    }
     let a = &a[..m * k];
     let b = &b[..k * n];
 
@@ -83,6 +77,17 @@ pub fn gemm(
     }
 
     gemm_source(m, n, k, a, trans_a, &Matrix { b, trans: trans_b, n, k }, c, accumulate);
+}
+
+/// An empty C, or k = 0 (C = 0, or unchanged when accumulating): true if that was all.
+fn nothing_to_multiply(m: usize, n: usize, k: usize, c: &mut [f32], accumulate: bool) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 && !accumulate {
+        c[..m * n].fill(0.0);
+    }
+    k == 0
 }
 
 /// Where op(B) comes from, one packed slab at a time: a matrix in memory, or an operand that is
@@ -121,16 +126,10 @@ impl PackB for Matrix<'_> {
 /// packed kernel. See `gemm` for the layout of A and C.
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_source(m: usize, n: usize, k: usize, a: &[f32], trans_a: bool, b: &impl PackB, c: &mut [f32], accumulate: bool) {
-    if m == 0 || n == 0 {
+    if nothing_to_multiply(m, n, k, c, accumulate) {
         return;
     }
     let c = &mut c[..m * n];
-    if k == 0 {
-        if !accumulate {
-            c.fill(0.0);
-        }
-        return;
-    }
     let a = &a[..m * k];
     PACK_A.with(|pa| {
         PACK_B.with(|pb| {

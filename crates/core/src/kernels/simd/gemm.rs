@@ -382,35 +382,8 @@ pub fn pack_rows_transposed<const W: usize>(
     }
     for g in (0..whole).step_by(4) {
         let base = (r0 + g) * ld + pc;
-        let mut p = 0;
-        while p < kc4 {
-            // SAFETY: rows r0+g .. r0+g+3 ≤ r0+rows-1 (g + 4 ≤ whole ≤ rows) and columns
-            // pc+p .. pc+p+3 < pc+kc, so every source index is < (r0+rows-1)·ld + pc + kc ≤
-            // src.len(); destination indices are
-            // (p+q)·W + g + 0..4 < kc·W ≤ dst.len(). `dst` is exclusively borrowed and distinct
-            // from `src`.
-            unsafe {
-                let x0 = v128_load(sp.add(base + p) as *const v128);
-                let x1 = v128_load(sp.add(base + ld + p) as *const v128);
-                let x2 = v128_load(sp.add(base + 2 * ld + p) as *const v128);
-                let x3 = v128_load(sp.add(base + 3 * ld + p) as *const v128);
-                let t0 = i32x4_shuffle::<0, 4, 1, 5>(x0, x1);
-                let t1 = i32x4_shuffle::<0, 4, 1, 5>(x2, x3);
-                let t2 = i32x4_shuffle::<2, 6, 3, 7>(x0, x1);
-                let t3 = i32x4_shuffle::<2, 6, 3, 7>(x2, x3);
-                let d = dp.add(p * W + g);
-                v128_store(d as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t1));
-                v128_store(d.add(W) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t1));
-                v128_store(d.add(2 * W) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t2, t3));
-                v128_store(d.add(3 * W) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t2, t3));
-            }
-            p += 4;
-        }
-        for p in kc4..kc {
-            for w in 0..4 {
-                dst[p * W + g + w] = src[base + w * ld + p];
-            }
-        }
+        // Four rows of kc floats become four lanes of kc depth steps.
+        super::copy::transpose4_runs(&mut dst[g..], W, src, [base, base + ld, base + 2 * ld, base + 3 * ld], kc);
     }
 }
 
