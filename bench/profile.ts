@@ -1,6 +1,7 @@
 // Where the time goes in one MLP and one CNN train step: each stage timed on its own
 // (median of many runs after warm-up). Usage: npx tsx bench/profile.ts [mlp|cnn ...]
-import { nn, optim, randn, randint, tidy, noGrad, F, type Tensor } from '../ts/index.js';
+import { nn, optim, randn, randint, tidy, noGrad, type Tensor } from '../ts/index.js';
+import { LectureCnn } from './lecture-cnn.js';
 
 function med(fn: () => void, n = 30): number {
   // Warm up long enough for V8 to tier the wasm up from Liftoff to TurboFan.
@@ -55,27 +56,17 @@ if (!which.length || which.includes('mlp')) {
   ]);
 }
 if (!which.length || which.includes('cnn')) {
-  const c1 = new nn.Conv2d(1, 10, 5), c2 = new nn.Conv2d(10, 20, 5), f1 = new nn.Linear(320, 100), f2 = new nn.Linear(100, 10);
-  const p = new nn.MaxPool2d(2, 2), d = new nn.Dropout(0.25);
-  class CNN extends nn.Module {
-    c1 = c1; c2 = c2; f1 = f1; f2 = f2; p = p; d = d;
-    forward(x: Tensor): Tensor {
-      x = p.forward(c1.forward(x).relu());
-      x = p.forward(c2.forward(x).relu());
-      return f2.forward(f1.forward(d.forward(x.flatten(1))).relu());
-    }
-  }
-  stages('lecture CNN, batch 64', new CNN(), randn([64, 1, 28, 28]), randint(0, 10, [64]), [
-    ['conv1 1→10 k5', (t) => c1.forward(t)],
+  const cnn = new LectureCnn();
+  stages('lecture CNN, batch 64', cnn, randn([64, 1, 28, 28]), randint(0, 10, [64]), [
+    ['conv1 1→10 k5', (t) => cnn.conv1.forward(t)],
     ['relu', (t) => t.relu()],
-    ['maxpool 2', (t) => p.forward(t)],
-    ['conv2 10→20 k5', (t) => c2.forward(t)],
+    ['maxpool 2', (t) => cnn.pool1.forward(t)],
+    ['conv2 10→20 k5', (t) => cnn.conv2.forward(t)],
     ['relu', (t) => t.relu()],
-    ['maxpool 2', (t) => p.forward(t)],
-    ['flatten + dropout', (t) => d.forward(t.flatten(1))],
-    ['fc1 320→100', (t) => f1.forward(t)],
+    ['maxpool 2', (t) => cnn.pool2.forward(t)],
+    ['flatten + dropout', (t) => cnn.dropout.forward(t.flatten(1))],
+    ['fc1 320→100', (t) => cnn.fc1.forward(t)],
     ['relu', (t) => t.relu()],
-    ['fc2 100→10', (t) => f2.forward(t)],
+    ['fc2 100→10', (t) => cnn.fc2.forward(t)],
   ]);
-  void F;
 }

@@ -7,28 +7,15 @@
 //
 // Usage: npx tsx bench/wasm-profile.ts [cnn|mlp|cnn-infer|cnn-infer1] [steps]
 import { Session } from 'node:inspector/promises';
-import { nn, optim, randn, randint, tidy, noGrad, type Tensor } from '../ts/index.js';
+import { nn, optim, randn, randint, tidy, noGrad } from '../ts/index.js';
+import { LectureCnn } from './lecture-cnn.js';
 
 const [which = 'cnn', stepsArg = '200'] = process.argv.slice(2);
 const steps = Number(stepsArg);
 
-class CNN extends nn.Module {
-  conv1 = new nn.Conv2d(1, 10, 5);
-  pool = new nn.MaxPool2d(2, 2);
-  conv2 = new nn.Conv2d(10, 20, 5);
-  dropout = new nn.Dropout(0.25);
-  fc1 = new nn.Linear(320, 100);
-  fc2 = new nn.Linear(100, 10);
-  forward(x: Tensor): Tensor {
-    x = this.pool.forward(this.conv1.forward(x).relu());
-    x = this.pool.forward(this.conv2.forward(x).relu());
-    return this.fc2.forward(this.fc1.forward(this.dropout.forward(x.flatten(1))).relu());
-  }
-}
-
 function workload(): () => void {
   if (which === 'mlp' || which === 'cnn') {
-    const model = which === 'mlp' ? new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 128), new nn.ReLU(), new nn.Linear(128, 10)) : new CNN();
+    const model = which === 'mlp' ? new nn.Sequential(new nn.Linear(784, 256), new nn.ReLU(), new nn.Linear(256, 128), new nn.ReLU(), new nn.Linear(128, 10)) : new LectureCnn();
     const x = which === 'mlp' ? randn([64, 784]) : randn([64, 1, 28, 28]);
     const y = randint(0, 10, [64]);
     const lossFn = new nn.CrossEntropyLoss();
@@ -40,7 +27,7 @@ function workload(): () => void {
     });
   }
   if (which === 'cnn-infer' || which === 'cnn-infer1') {
-    const model = new CNN();
+    const model = new LectureCnn();
     model.eval();
     const x = randn([which === 'cnn-infer1' ? 1 : 64, 1, 28, 28]);
     return () => noGrad(() => tidy(() => void model.forward(x)));

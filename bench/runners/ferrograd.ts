@@ -2,27 +2,11 @@
 // times in milliseconds as one JSON line (see bench/common.ts).
 import { nn, optim, randn, randint, tidy, noGrad, F, type Tensor } from '../../ts/index.js';
 import { WORKLOADS, measure, parseArgs, planFrom, report } from '../common.js';
+import { LectureCnn } from '../lecture-cnn.js';
 
 const args = parseArgs(process.argv.slice(2));
 const plan = planFrom(args);
 const wanted = typeof args.workloads === 'string' ? args.workloads.split(',') : WORKLOADS.map((w) => w.id);
-
-class CNN extends nn.Module {
-  conv1 = new nn.Conv2d(1, 10, 5);
-  pool1 = new nn.MaxPool2d(2, 2);
-  conv2 = new nn.Conv2d(10, 20, 5);
-  pool2 = new nn.MaxPool2d(2, 2);
-  dropout = new nn.Dropout(0.25);
-  fc1 = new nn.Linear(320, 100);
-  fc2 = new nn.Linear(100, 10);
-  forward(x: Tensor): Tensor {
-    x = this.pool1.forward(this.conv1.forward(x).relu());
-    x = this.pool2.forward(this.conv2.forward(x).relu());
-    x = this.dropout.forward(x.flatten(1));
-    x = this.fc1.forward(x).relu();
-    return this.fc2.forward(x);
-  }
-}
 
 function matmul(n: number, layout: 'ab' | 'atb' | 'abt'): () => void {
   const a = randn([n, n]);
@@ -50,7 +34,7 @@ function trainStep(model: nn.Module, x: Tensor, y: Tensor): () => void {
 }
 
 function inference(batch: number): () => void {
-  const model = new CNN();
+  const model = new LectureCnn();
   model.eval();
   const x = randn([batch, 1, 28, 28]);
   return () => noGrad(() => tidy(() => void model.forward(x)));
@@ -68,7 +52,7 @@ const make: Record<string, () => () => void> = {
       randn([64, 784]),
       randint(0, 10, [64]),
     ),
-  cnn_train: () => trainStep(new CNN(), randn([64, 1, 28, 28]), randint(0, 10, [64])),
+  cnn_train: () => trainStep(new LectureCnn(), randn([64, 1, 28, 28]), randint(0, 10, [64])),
   cnn_infer64: () => inference(64),
   cnn_infer1: () => inference(1),
 };

@@ -154,7 +154,9 @@ export class DataParallel {
     const step = this.#steps++;
     const sizes = shardSizes(n, this.workers);
     const shards = this.#cut(x, y, sizes);
-    const done = this.#shared !== null ? this.#sharedStep(shards, step, sizes) : this.#transferredStep(shards, step, sizes, this.#last);
+    // Each shard's share of the batch mean, per rank (0 for a replica without rows).
+    const weights = sizes.map((len) => len / n);
+    const done = this.#shared !== null ? this.#sharedStep(shards, step, weights) : this.#transferredStep(shards, step, weights, this.#last);
     this.#last = done.catch((e: unknown) => {
       // Over shared memory the replicas may now disagree (some applied the step, some
       // not): no later step may run. Without it, a failed step applied nothing anywhere.
@@ -219,8 +221,7 @@ export class DataParallel {
    * main thread averages them and sends the mean to every replica. It starts once the
    * previous step is over, since a replica must apply step s before computing step s + 1.
    */
-  async #transferredStep(shards: ([Tensor, Tensor] | null)[], step: number, sizes: number[], previous: Promise<unknown>): Promise<number> {
-    const n = sizes.reduce((a, b) => a + b, 0);
+  async #transferredStep(shards: ([Tensor, Tensor] | null)[], step: number, weights: number[], previous: Promise<unknown>): Promise<number> {
     let results: (ShardResult | null)[];
     try {
       await previous;
@@ -236,7 +237,6 @@ export class DataParallel {
       // Serialized when the calls were posted (or never needed): these copies can go.
       for (const shard of shards) shard?.forEach((t) => t.dispose());
     }
-    const weights = sizes.map((len) => len / n);
     const grads = results.map((res, rank) => {
       if (res === null) return null;
       if (res.grads === null || res.grads.length !== this.#numel) throw new FerrogradError('value', `DataParallel: replica ${rank} sent no gradients`);
@@ -258,9 +258,7 @@ export class DataParallel {
    * the replicas meet at a barrier, each averages the gradients of all in rank order and
    * applies them. The main thread only cuts the batch and sums the shards' losses.
    */
-  async #sharedStep(shards: ([Tensor, Tensor] | null)[], step: number, sizes: number[]): Promise<number> {
-    const n = sizes.reduce((a, b) => a + b, 0);
-    const weights = sizes.map((len) => len / n);
+  async #sharedStep(shards: ([Tensor, Tensor] | null)[], step: number, weights: number[]): Promise<number> {
     // callNow posts (and so serializes the shard) before it returns; each replica runs the
     // steps in the order they were posted.
     const calls = this.#clients.map((c, rank): Promise<number> => {

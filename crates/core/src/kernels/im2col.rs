@@ -149,7 +149,7 @@ pub fn col2im_ld(col: &[f32], c: usize, h: usize, w: usize, win: &Window, dx: &m
             for j in 0..win.kw {
                 let off = j * win.dw;
                 let (lo, hi) = valid_cols(w, win, off);
-                let src_row = &col[row * ld..row * ld + (samples - 1) * p + p];
+                let src_row = &col[row * ld..row * ld + samples * p];
                 row += 1;
                 if ylo == yhi || lo == hi {
                     continue;
@@ -198,10 +198,21 @@ pub struct Im2colPanels<'a> {
     /// when the convolution is grouped).
     pub x: &'a [f32],
     pub sample_stride: usize,
-    pub c: usize,
     pub h: usize,
     pub w: usize,
     pub win: Window,
+}
+
+/// The `NR`-wide panels of a packed slab of columns `jc..jc+nc`: (first column, valid columns,
+/// panel), a ragged last panel zeroed first so that its missing columns read as zeros.
+fn panels(dst: &mut [f32], jc: usize, nc: usize, kc: usize) -> impl Iterator<Item = (usize, usize, &mut [f32])> {
+    dst.chunks_exact_mut(kc * NR).enumerate().map(move |(r, panel)| {
+        let cols = (nc - r * NR).min(NR);
+        if cols < NR {
+            panel.fill(0.0);
+        }
+        (jc + r * NR, cols, panel)
+    })
 }
 
 impl<'a> Im2colPanels<'a> {
@@ -237,12 +248,7 @@ impl PackB for Transposed<'_, '_> {
     fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
         let src = self.0;
         let win = &src.win;
-        for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
-            let j0 = jc + r * NR;
-            let cols = (nc - r * NR).min(NR);
-            if cols < NR {
-                panel.fill(0.0);
-            }
+        for (j0, cols, panel) in panels(dst, jc, nc, kc) {
             let mut taps = [0usize; NR];
             for (t, o) in taps[..cols].iter_mut().enumerate() {
                 *o = src.tap(j0 + t);
@@ -272,12 +278,7 @@ impl PackB for Transposed<'_, '_> {
 impl PackB for Im2colPanels<'_> {
     fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
         let win = &self.win;
-        for (r, panel) in dst.chunks_exact_mut(kc * NR).enumerate() {
-            let j0 = jc + r * NR;
-            let cols = (nc - r * NR).min(NR);
-            if cols < NR {
-                panel.fill(0.0);
-            }
+        for (j0, cols, panel) in panels(dst, jc, nc, kc) {
             // Runs of columns whose windows start at consecutive floats of `x` (along an output
             // row at stride 1): at most NR of them, each copied as one short row.
             let mut runs = [(0usize, 0usize, 0usize); NR];
@@ -357,7 +358,7 @@ mod tests {
             let mut want = vec![0.0; 3 * ld];
             gemm(3, ld, k, &a, false, &col, false, &mut want, false);
             let mut got = vec![f32::NAN; 3 * ld];
-            let panels = Im2colPanels { x: &x, sample_stride: chw, c, h, w, win };
+            let panels = Im2colPanels { x: &x, sample_stride: chw, h, w, win };
             gemm_source(3, ld, k, &a, false, &panels, &mut got, false);
             // The same panels go through the same kernel: the same bits.
             assert_eq!(got, want, "{:?}", win);

@@ -69,6 +69,13 @@ struct Geometry {
 }
 
 impl Geometry {
+    /// The im2col matrix of group `g` of the samples from `s0` on, for the GEMM to pack from
+    /// `xs` directly (convolutions without padding).
+    fn panels<'a>(&self, xs: &'a [f32], s0: usize, g: usize) -> Im2colPanels<'a> {
+        let chw = self.c * self.h * self.w;
+        Im2colPanels { x: &xs[s0 * chw + g * self.cg * self.h * self.w..], sample_stride: chw, h: self.h, w: self.w, win: self.win }
+    }
+
     /// Rows of the im2col matrix (the GEMM depth).
     fn k(&self) -> usize {
         self.cg * self.win.kh * self.win.kw
@@ -201,9 +208,7 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
         let ld = cnt * pp;
         let wg = &ws[g * og * k..(g + 1) * og * k];
         if implicit {
-            let x = &xs[s0 * chw + g * cghw..];
-            let panels = Im2colPanels { x, sample_stride: chw, c: geo.cg, h: geo.h, w: geo.w, win: geo.win };
-            gemm_source(og, ld, k, wg, false, &panels, dst, false);
+            gemm_source(og, ld, k, wg, false, &geo.panels(xs, s0, g), dst, false);
             return;
         }
         for j in 0..cnt {
@@ -271,9 +276,9 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
     let mut gy = scratch_f32(op, og * ns * pp)?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
 
-    // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`.
-    // Per output channel, the samples' planes (`o·pp` apart) side by side, as vector moves
-    // (`copy_from_slice` per plane calls the software `memcpy`).
+    // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`: per output channel, the
+    // samples' planes (`o·pp` apart) side by side, as vector moves (`copy_from_slice` per plane
+    // calls the software `memcpy`).
     let gather = |gy: &mut [f32], s0: usize, cnt: usize, gi: usize| {
         let ld = cnt * pp;
         for (oc, row) in gy[..og * ld].chunks_exact_mut(ld).enumerate() {
@@ -292,9 +297,7 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
             if let Some(dw) = dw.as_mut() {
                 let dwg = &mut dw[gi * og * k..(gi + 1) * og * k];
                 if implicit {
-                    let x = &xs[s0 * chw + gi * cghw..];
-                    let panels = Im2colPanels { x, sample_stride: chw, c: geo.cg, h: geo.h, w: geo.w, win: geo.win };
-                    gemm_source(og, k, ld, gyc, false, &panels.transposed(), dwg, true);
+                    gemm_source(og, k, ld, gyc, false, &geo.panels(xs, s0, gi).transposed(), dwg, true);
                 } else {
                     for j in 0..cnt {
                         let xg = &xs[(s0 + j) * chw + gi * cghw..][..cghw];

@@ -263,9 +263,8 @@ fn tile_2x16(kc: usize, ap: &[f32], bp: &[f32]) -> [v128; 8] {
         ($o:expr) => {{
             // SAFETY: `a`/`b` point at depth step `p` of the panels, and the loop only runs a
             // step `p + $o < kc`; the panels hold `kc·2` and `kc·16` floats (the caller's
-            // contract), so
-            // A reads `a[2·$o..2·$o+2]` and B reads `b[16·$o..16·$o+16]` stay in bounds. wasm
-            // loads have no alignment requirement.
+            // contract), so A reads `a[2·$o..2·$o+2]` and B reads `b[16·$o..16·$o+16]` stay in
+            // bounds. wasm loads have no alignment requirement.
             let (b0, b1, b2, b3, a0, a1) = unsafe {
                 (
                     v128_load(b.add(16 * $o) as *const v128),
