@@ -118,14 +118,14 @@ describe('DataParallel', () => {
     expect(maxDiff(await parallel(6, 2), await dp.stateDict())).toBe(0);
   });
 
-  it('fit stops at an aborted signal after the step in progress', async () => {
+  it('fit stops at an aborted signal after the steps queued', async () => {
     const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
     made.push(dp);
     const controller = new AbortController();
     const run = dp.fit(batches(6), { signal: controller.signal, onStep: (_, i) => (i === 1 ? controller.abort(new Error('enough')) : undefined) });
     await expect(run).rejects.toThrow('enough');
-    // Two steps reported, a third was queued when the abort came: three applied, as `parallel(3, 2)`.
-    expect(maxDiff(await parallel(3, 2), await dp.stateDict())).toBe(0);
+    // Two steps reported, two more were queued when the abort came: four applied, as `parallel(4, 2)`.
+    expect(maxDiff(await parallel(4, 2), await dp.stateDict())).toBe(0);
   });
 
   it('a failing step rejects, with the steps queued behind it, and later steps refuse clearly', async () => {
@@ -139,6 +139,26 @@ describe('DataParallel', () => {
     await expect(failing).rejects.toThrow(/target 99 is out of bounds/);
     await expect(queued).rejects.toThrow(/another replica failed/);
     await expect(dp.step(x2, y2)).rejects.toThrow(/an earlier step failed/);
+  });
+
+  it('fit rejects with the cause of a failing step', async () => {
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    const data = batches(5);
+    const [x, y] = data[1];
+    // Steps 2 and 3 are queued behind the failing one and fail as follow-ons.
+    data[1] = [x, tensor(Array.from(y.data(), (v, i) => (i === 3 ? -1 : v)), { dtype: 'int32' })];
+    await expect(dp.fit(data)).rejects.toThrow(/target -1 is out of bounds/);
+    await expect(dp.step(x, y)).rejects.toThrow(/an earlier step failed/);
+  });
+
+  it('a step in flight rejects clearly when the workers are terminated', async () => {
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, replicaDelayMs: (rank) => (rank === 1 ? 5000 : 0) });
+    const [[x, y]] = batches(1);
+    const inFlight = dp.step(x, y);
+    await dp.terminate();
+    await expect(inFlight).rejects.toThrow(/was terminated/);
+    await expect(dp.step(x, y)).rejects.toThrow(/was terminated/);
   });
 
   it('reports the full batch loss and keeps every replica identical', async () => {

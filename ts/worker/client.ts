@@ -71,6 +71,10 @@ export class WorkerClient<API> {
   get crashed(): WorkerCrashedError | null {
     return this.#dead;
   }
+  /** Rejects with the crash error when the worker dies (or is terminated); never resolves. */
+  get died(): Promise<never> {
+    return this.#crashed;
+  }
 
   #fail(e: WorkerCrashedError): void {
     if (this.#dead !== null) return;

@@ -4,8 +4,10 @@
 // averaged gradients that every replica receives identically.
 
 import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, tidy, type Json } from '../index.js';
-import { transfer } from 'comlink';
+import { transfer, type Endpoint } from 'comlink';
 import { gradientMean } from './average.js';
+import { endpointOf } from './env.js';
+import { fromWire, serializeThrown, type TensorWire, type ThrownWire } from './transfer.js';
 
 /** A loss class of `nn` by name, with its options. */
 export interface LossSpec {
@@ -28,7 +30,7 @@ export interface ReplicaConfig {
    * float32, one per replica's gradients. Null: gradients are transferred.
    */
   shared: SharedArrayBuffer | null;
-  /** The step barrier (shared memory only): arrivals, counted up forever. */
+  /** The step barrier and the shards' losses (shared memory only): see `Barrier`. */
   barrier: SharedArrayBuffer | null;
   /** Seeds this replica's generator (dropout masks), so that a run can be repeated. */
   seed: number;
@@ -39,6 +41,40 @@ export interface ShardResult {
   loss: number;
   /** The flat gradients, when no shared memory is used. */
   grads: Float32Array | null;
+}
+
+/**
+ * A shared-memory step as the main thread posts it to each replica, on the replica's own
+ * step port: its shard (null for a replica without rows this step), the step's number
+ * (from 0) and the shard sizes over the batch size, per rank.
+ */
+export interface StepMessage {
+  step: number;
+  weights: number[];
+  delayMs: number;
+  x: TensorWire | null;
+  y: TensorWire | null;
+}
+
+/**
+ * What comes back on a step port: the batch's mean loss, from whichever replica applied
+ * the step last (one message per step, however many replicas), or a replica's error.
+ */
+export type StepReply = { step: number; loss: number } | { step: number; error: ThrownWire };
+
+/**
+ * The shared words of the step barrier: arrivals and replicas done applying, both counted
+ * up forever; a flag set when a replica failed; then the shards' losses, float64, for
+ * even and odd steps (like the gradient slots).
+ */
+const ARRIVED = 0;
+const FAILED = 1;
+const APPLIED = 2;
+const LOSSES_AT = 16;
+
+/** Bytes of the barrier buffer for `workers` replicas. */
+export function barrierBytes(workers: number): number {
+  return LOSSES_AT + 2 * workers * 8;
 }
 
 /** How a replica's error starts when it stops because another one failed (not the cause). */
@@ -76,7 +112,12 @@ function need(): Replica {
   return replica;
 }
 
-export async function initReplica(bytes: Uint8Array, config: ReplicaConfig): Promise<number> {
+/**
+ * Loads this worker's replica. With shared memory, steps then arrive on `steps` (a
+ * MessagePort of its own, so that a step costs the main thread one plain message per
+ * replica instead of a call and a reply each).
+ */
+export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, steps: MessagePort | null): Promise<number> {
   manualSeed(config.seed);
   const model = await loadModelAsync(bytes);
   model.train();
@@ -87,7 +128,43 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig): Pro
   const { shared, workers } = config;
   const slots = shared === null ? null : [0, 1].map((parity) => Array.from({ length: workers }, (_, k) => new Float32Array(shared, ((parity * workers + k) * numel) * 4, numel)));
   replica = { model, loss, optimizer, params, numel, config, slots };
+  if (steps !== null) {
+    const port = endpointOf(steps);
+    port.addEventListener('message', (ev) => onStep(port, Reflect.get(ev, 'data')));
+    port.start?.();
+  }
   return numel;
+}
+
+function isWireOrNull(v: unknown): v is TensorWire | null {
+  return v === null || (typeof v === 'object' && 'shape' in v && 'dtype' in v && 'data' in v);
+}
+
+function isStepMessage(m: unknown): m is StepMessage {
+  if (typeof m !== 'object' || m === null) return false;
+  const [step, weights, delayMs, x, y] = ['step', 'weights', 'delayMs', 'x', 'y'].map((k): unknown => Reflect.get(m, k));
+  return Number.isInteger(step) && Array.isArray(weights) && weights.every((w) => typeof w === 'number') && typeof delayMs === 'number' && isWireOrNull(x) && isWireOrNull(y);
+}
+
+/** Runs one posted step and answers on its port: the loss if this replica applied it last, or the error. */
+function onStep(port: Endpoint, message: unknown): void {
+  const step = isStepMessage(message) ? message.step : -1;
+  const reply = (r: StepReply): void => port.postMessage(r);
+  try {
+    if (!isStepMessage(message)) throw new FerrogradError('value', 'DataParallel: a replica got a malformed step message');
+    const x = message.x === null ? null : fromWire(message.x);
+    let y: Tensor | null = null;
+    try {
+      y = message.y === null ? null : fromWire(message.y);
+    } catch (e) {
+      disposeAll(x);
+      throw e;
+    }
+    const loss = sharedStep(x, y, step, message.weights, message.delayMs);
+    if (loss !== null) reply({ step, loss });
+  } catch (e) {
+    reply({ step, error: serializeThrown(e) });
+  }
 }
 
 /** Forward and backward on this replica's shard into `flat`; returns the shard's mean loss. */
@@ -128,55 +205,68 @@ function sleepSync(ms: number): void {
 }
 
 /**
- * One whole training step with shared memory, in one message: this replica's gradients
- * go to its slot; once every replica has arrived at the barrier, each one averages all
- * slots itself, in rank order with the same float64 sums (so every replica computes the
- * same bits, whatever the order of arrival) and applies the optimizer. Nothing is sent
- * back but the shard's loss: the main thread neither copies nor averages gradients,
- * and a step costs one message each way.
+ * One whole training step with shared memory: this replica's gradients go to its slot
+ * and its shard's loss next to the barrier; once every replica has arrived, each one
+ * averages all slots itself, in rank order with the same float64 sums (so every replica
+ * computes the same bits, whatever the order of arrival) and applies the optimizer.
+ * The main thread neither copies nor averages gradients. Returns the batch's mean loss
+ * if this replica was the last to apply the step (its caller reports it), else null.
  *
  * It runs to completion without yielding, so a replica takes the steps posted ahead of
  * time strictly one after the other: the main thread may post step s + 1 while step s
  * runs, and the replica starts it the moment step s is done.
  *
- * `step` numbers the calls from 0 (the barrier is a counter that only grows); `weights`
- * are the shard sizes over the batch size, per rank (0 for a replica without rows).
+ * `step` numbers the steps from 0 (the barrier's counters only grow); `weights` are the
+ * shard sizes over the batch size, per rank (0 for a replica without rows).
  */
-export function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): number {
+function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): number | null {
   const r = need();
   const { rank, workers, barrier } = r.config;
-  if (r.slots === null || barrier === null) throw new FerrogradError('usage', 'DataParallel: sharedStep needs shared memory');
-  if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
   // Even and odd steps use different slots: a replica that finished step s may write its
-  // step s + 1 gradients while a slower one still reads step s's. It cannot get further
-  // ahead, since step s + 1's barrier waits for the slow one, which has read by then.
-  const slots = r.slots[step % 2];
-  // [0]: arrivals; [1]: set when a replica failed, so that the others stop waiting.
-  const counter = new Int32Array(barrier);
-  let loss = 0;
+  // step s + 1 gradients and loss while a slower one still reads step s's. It cannot get
+  // further ahead, since step s + 1's barrier waits for the slow one, which has read by then.
+  const parity = step % 2;
+  if (r.slots === null || barrier === null) {
+    disposeAll(x, y);
+    throw new FerrogradError('usage', 'DataParallel: a shared-memory step needs shared memory');
+  }
+  const counter = new Int32Array(barrier, 0, 3);
   try {
-    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} before step ${step}; replica ${rank} stops`);
-    if (x !== null && y !== null) loss = gradientsInto(r, x, y, slots[rank]);
+    if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
+    const losses = new Float64Array(barrier, LOSSES_AT + parity * workers * 8, workers);
+    const slots = r.slots[parity];
+    if (Atomics.load(counter, FAILED) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} before step ${step}; replica ${rank} stops`);
+    losses[rank] = x !== null && y !== null ? gradientsInto(r, x, y, slots[rank]) : 0;
+    // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
+    if (delayMs > 0) sleepSync(delayMs);
+    arriveAndWait(counter, workers * (step + 1), step, rank);
+    tidy(() => applyMean(r, gradientMean(slots, weights, r.numel)));
+    if (Atomics.add(counter, APPLIED, 1) + 1 < workers * (step + 1)) return null;
+    // The last to apply: every replica's loss was written before it arrived at the barrier.
+    return losses.reduce((sum, loss, k) => sum + weights[k] * loss, 0);
   } catch (e) {
-    for (const t of [x, y]) if (t !== null && !t.isDisposed) t.dispose();
-    Atomics.store(counter, 1, 1);
-    Atomics.notify(counter, 0);
+    disposeAll(x, y);
+    Atomics.store(counter, FAILED, 1);
+    Atomics.notify(counter, ARRIVED);
     throw e;
   }
-  // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
-  if (delayMs > 0) sleepSync(delayMs);
-  Atomics.add(counter, 0, 1);
-  Atomics.notify(counter, 0);
-  const target = workers * (step + 1);
+}
+
+function disposeAll(...tensors: (Tensor | null)[]): void {
+  for (const t of tensors) if (t !== null && !t.isDisposed) t.dispose();
+}
+
+/** Counts this replica in at the barrier and blocks until `target` arrivals, or a failure elsewhere. */
+function arriveAndWait(counter: Int32Array, target: number, step: number, rank: number): void {
+  Atomics.add(counter, ARRIVED, 1);
+  Atomics.notify(counter, ARRIVED);
   const deadline = performance.now() + BARRIER_TIMEOUT_MS;
-  for (let seen = Atomics.load(counter, 0); seen < target; seen = Atomics.load(counter, 0)) {
-    if (Atomics.load(counter, 1) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} at step ${step}; replica ${rank} stops`);
+  for (let seen = Atomics.load(counter, ARRIVED); seen < target; seen = Atomics.load(counter, ARRIVED)) {
+    if (Atomics.load(counter, FAILED) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} at step ${step}; replica ${rank} stops`);
     const left = deadline - performance.now();
     if (left <= 0) throw new FerrogradError('value', `DataParallel: replica ${rank} waited ${BARRIER_TIMEOUT_MS} ms for the others at step ${step}`);
-    Atomics.wait(counter, 0, seen, left);
+    Atomics.wait(counter, ARRIVED, seen, left);
   }
-  tidy(() => applyMean(r, gradientMean(slots, weights, r.numel)));
-  return loss;
 }
 
 /** Applies the averaged gradients (sent by the main thread) with this replica's optimizer. */

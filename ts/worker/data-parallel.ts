@@ -11,7 +11,11 @@ import { nn, Tensor, FerrogradError, keep, randint, saveModel, tidy, type Json, 
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
-import { FOLLOW_ON, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
+import { barrierBytes, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
+import { StepChannel } from './step-channel.js';
+
+/** Steps `fit` keeps posted ahead of the one it waits for. */
+const FIT_QUEUE = 2;
 
 /** The most workers DataParallel starts: beyond this the averaging and messaging dominate. */
 export const MAX_WORKERS = 8;
@@ -79,19 +83,22 @@ export function shardSizes(n: number, k: number): number[] {
 export class DataParallel {
   readonly #clients: WorkerClient<HostApi>[];
   readonly #numel: number;
-  readonly #shared: SharedArrayBuffer | null;
+  /** The shared-memory steps' ports; null when gradients are transferred. */
+  readonly #steps: StepChannel | null;
   readonly #delay: ((rank: number, step: number) => number) | undefined;
-  #steps = 0;
+  #stepCount = 0;
   /** The latest step, settled or not: later steps without shared memory, and stateDict, wait for it. */
   #last: Promise<unknown> = Promise.resolve();
   /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
   #broken: unknown = undefined;
 
-  private constructor(clients: WorkerClient<HostApi>[], numel: number, shared: SharedArrayBuffer | null, delay: DataParallelOptions['replicaDelayMs']) {
+  private constructor(clients: WorkerClient<HostApi>[], numel: number, steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
     this.#clients = clients;
     this.#numel = numel;
-    this.#shared = shared;
+    this.#steps = steps;
     this.#delay = delay;
+    // A worker that dies fails every step in flight (later ones fail at the post).
+    if (steps !== null) for (const c of clients) c.died.catch((e: unknown) => steps.failAll(e));
   }
 
   /** Starts the workers and ships each a replica of `model` with its loss and optimizer. */
@@ -108,21 +115,27 @@ export class DataParallel {
     const numel = model.parameters().reduce((n, p) => n + p.numel(), 0);
     // One gradient slot per replica, twice (even and odd steps): see sharedStep.
     const shared = useShared ? new SharedArrayBuffer(2 * workers * numel * 4) : null;
-    const barrier = useShared ? new SharedArrayBuffer(8) : null;
+    const barrier = useShared ? new SharedArrayBuffer(barrierBytes(workers)) : null;
+    const steps = useShared ? new StepChannel(workers) : null;
     const seed = options.seed ?? randint(0, 2 ** 30, [1]).item();
     if (!Number.isInteger(seed)) throw new FerrogradError('value', `DataParallel: seed must be an integer, got ${seed}`);
     const loss: LossSpec = typeof options.loss === 'string' ? { name: options.loss } : options.loss;
     const clients = Array.from({ length: workers }, (_, rank) => new WorkerClient<HostApi>(`ferrograd-replica-${rank}`));
     try {
       const sizes = await Promise.all(
-        clients.map((c, rank) => c.call((r) => r.initReplica(bytes.slice(), { rank, workers, loss, optimizer: options.optimizer, shared, barrier, seed: seed + rank }))),
+        clients.map((c, rank) => {
+          const port = steps === null ? null : steps.remotePort(rank);
+          const config = { rank, workers, loss, optimizer: options.optimizer, shared, barrier, seed: seed + rank };
+          return c.call((r) => r.initReplica(bytes.slice(), config, port === null ? null : transfer(port, [port])));
+        }),
       );
       if (sizes.some((n) => n !== numel)) throw new FerrogradError('value', `DataParallel: replicas have ${sizes.join(', ')} parameters, the model ${numel}`);
     } catch (e) {
+      steps?.close();
       await Promise.all(clients.map((c) => c.terminate()));
       throw e;
     }
-    return new DataParallel(clients, numel, shared, options.replicaDelayMs);
+    return new DataParallel(clients, numel, steps, options.replicaDelayMs);
   }
 
   /** Number of replicas. */
@@ -131,7 +144,7 @@ export class DataParallel {
   }
   /** Whether gradients go through a SharedArrayBuffer (else through transferred arrays). */
   get sharedMemory(): boolean {
-    return this.#shared !== null;
+    return this.#steps !== null;
   }
 
   /**
@@ -142,7 +155,7 @@ export class DataParallel {
    * called, so `x` and `y` may be freed as soon as it returns. With shared memory the
    * shards are posted at once: a step called before the previous one has resolved is
    * already queued in the workers when they finish that one, and they go on without
-   * waiting for the main thread. `fit` keeps one step queued that way.
+   * waiting for the main thread. `fit` keeps two steps queued that way.
    */
   step(x: Tensor, y: Tensor): Promise<number> {
     const n = x.shape[0];
@@ -151,24 +164,25 @@ export class DataParallel {
     }
     if (n === 0) return Promise.reject(new FerrogradError('value', 'DataParallel.step: the batch is empty'));
     if (this.#broken !== undefined) return Promise.reject(new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`));
-    const step = this.#steps++;
+    const step = this.#stepCount++;
     const sizes = shardSizes(n, this.workers);
     const shards = this.#cut(x, y, sizes);
     // Each shard's share of the batch mean, per rank (0 for a replica without rows).
     const weights = sizes.map((len) => len / n);
-    const done = this.#shared !== null ? this.#sharedStep(shards, step, weights) : this.#transferredStep(shards, step, weights, this.#last);
+    const done = this.#steps !== null ? this.#sharedStep(this.#steps, shards, step, weights) : this.#transferredStep(shards, step, weights, this.#last);
     this.#last = done.catch((e: unknown) => {
       // Over shared memory the replicas may now disagree (some applied the step, some
       // not): no later step may run. Without it, a failed step applied nothing anywhere.
-      if (this.#shared !== null) this.#broken ??= e;
+      if (this.#steps !== null) this.#broken ??= e;
     });
     return done;
   }
 
   /**
    * Trains on every batch of `batches` (an array, a DataLoader, any iterable or async
-   * iterable of `[x, y]`), keeping the next step queued in the workers while one runs.
-   * Resolves with the losses, one per batch.
+   * iterable of `[x, y]`), keeping the next two steps queued in the workers while one
+   * runs. Resolves with the losses, one per batch. An abort or a failure stops it after
+   * the steps already queued.
    *
    * @example
    * ```ts
@@ -182,25 +196,27 @@ export class DataParallel {
     options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal } = {},
   ): Promise<number[]> {
     const losses: number[] = [];
-    let pending: Promise<number> | null = null;
+    // Steps posted and not yet reported, oldest first. Two stay queued: the main thread
+    // shares the cores with the replicas and may be late to post, and a replica that
+    // finds no step waiting idles.
+    const pending: Promise<number>[] = [];
     const settle = async (): Promise<void> => {
-      if (pending === null) return;
-      const loss = await pending;
-      pending = null;
+      const next = pending.shift();
+      if (next === undefined) return;
+      const loss = await next;
       losses.push(loss);
       options.onStep?.(loss, losses.length - 1);
     };
     try {
       for await (const batch of batches) {
         options.signal?.throwIfAborted();
-        if (batch.length !== 2) throw new FerrogradError('value', `DataParallel.fit: each batch must be [x, y], got ${batch.length} tensor(s) at batch ${losses.length + (pending === null ? 0 : 1)}`);
-        const next = this.step(batch[0], batch[1]);
-        await settle();
-        pending = next;
+        if (batch.length !== 2) throw new FerrogradError('value', `DataParallel.fit: each batch must be [x, y], got ${batch.length} tensor(s) at batch ${losses.length + pending.length}`);
+        pending.push(this.step(batch[0], batch[1]));
+        if (pending.length > FIT_QUEUE) await settle();
       }
-      await settle();
+      while (pending.length > 0) await settle();
     } finally {
-      // On an error or abort, let the queued step finish before handing back the replicas.
+      // On an error or abort, let the queued steps finish before handing back the replicas.
       await this.#last;
     }
     return losses;
@@ -256,25 +272,19 @@ export class DataParallel {
   /**
    * A step over shared memory: one message per replica carrying its shard, posted now;
    * the replicas meet at a barrier, each averages the gradients of all in rank order and
-   * applies them. The main thread only cuts the batch and sums the shards' losses.
+   * applies them, and the last to finish reports the batch's loss. The main thread only
+   * cuts the batch.
    */
-  async #sharedStep(shards: ([Tensor, Tensor] | null)[], step: number, weights: number[]): Promise<number> {
-    // callNow posts (and so serializes the shard) before it returns; each replica runs the
-    // steps in the order they were posted.
-    const calls = this.#clients.map((c, rank): Promise<number> => {
-      const delay = this.#delay?.(rank, step) ?? 0;
-      const shard = shards[rank];
-      // A replica without rows still takes part: it must meet the others at the barrier.
-      return c.callNow((r) => r.sharedStep(shard?.[0] ?? null, shard?.[1] ?? null, step, weights, delay));
-    });
-    for (const shard of shards) shard?.forEach((t) => t.dispose());
-    const settled = await Promise.allSettled(calls);
-    const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-    if (failures.length > 0) {
-      // The replica that failed first says why; the others only stopped because of it.
-      throw failures.find((e: unknown) => !(e instanceof Error && e.message.includes(FOLLOW_ON))) ?? failures[0];
+  #sharedStep(channel: StepChannel, shards: ([Tensor, Tensor] | null)[], step: number, weights: number[]): Promise<number> {
+    try {
+      const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
+      if (dead) return Promise.reject(dead);
+      // Each replica runs the steps in the order they were posted.
+      return channel.post(step, shards, weights, (rank) => this.#delay?.(rank, step) ?? 0);
+    } finally {
+      // Serialized (copied out) by post: these copies can go.
+      for (const shard of shards) shard?.forEach((t) => t.dispose());
     }
-    return settled.reduce((sum, r, rank) => sum + (r.status === 'fulfilled' ? weights[rank] * r.value : 0), 0);
   }
 
   /** The trained weights after every step called so far (from replica 0; all replicas hold the same). */
@@ -287,6 +297,7 @@ export class DataParallel {
   /** Stops every worker. */
   async terminate(): Promise<void> {
     await Promise.all(this.#clients.map((c) => c.terminate()));
+    this.#steps?.close();
   }
 }
 

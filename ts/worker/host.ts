@@ -6,7 +6,7 @@ import { nn, Tensor, FerrogradError, loadModelAsync, memory, noGrad, tidy, type 
 import { expose } from './rpc.js';
 import { sendAndFree } from './transfer.js';
 import { runTraining, type AbortState, type TrainProgress } from './train-runtime.js';
-import { initReplica, shardGradients, sharedStep, applyAverage, replicaStateDict, type ReplicaConfig, type ShardResult } from './data-parallel-runtime.js';
+import { initReplica, shardGradients, applyAverage, replicaStateDict, type ReplicaConfig, type ShardResult } from './data-parallel-runtime.js';
 
 let model: nn.Module | null = null;
 let abortState: AbortState = { flagged: false, shared: null };
@@ -78,14 +78,11 @@ const api = {
   abort(): void {
     abortState.flagged = true;
   },
-  initReplica(bytes: Uint8Array, config: ReplicaConfig): Promise<number> {
-    return initReplica(bytes, config);
+  initReplica(bytes: Uint8Array, config: ReplicaConfig, steps: MessagePort | null): Promise<number> {
+    return initReplica(bytes, config, steps);
   },
   shardGradients(x: Tensor, y: Tensor, delayMs: number): Promise<ShardResult> {
     return shardGradients(x, y, delayMs);
-  },
-  sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number): number {
-    return sharedStep(x, y, step, weights, delayMs);
   },
   applyAverage(avg: Float32Array | null): void {
     applyAverage(avg);

@@ -172,7 +172,8 @@ export function serializeThrown(value: unknown): ThrownWire {
   return { isError: false, value };
 }
 
-function rebuildThrown(w: ThrownWire): unknown {
+/** The thrown value back from its wire form: a FerrogradError stays one. */
+export function rebuildThrown(w: ThrownWire): unknown {
   if (!w.isError || typeof w.value !== 'object' || w.value === null) return w.value;
   const message: unknown = Reflect.get(w.value, 'message');
   const name: unknown = Reflect.get(w.value, 'name');

@@ -1,0 +1,95 @@
+// The main thread's end of DataParallel's shared-memory steps: one MessagePort per
+// replica, outside Comlink. A step is one plain message to each replica and one reply,
+// from whichever replica applied it last. On a 2-core machine the main thread's work
+// per step is taken from a replica's core, and the other replica waits for that one at
+// the barrier, so a call and a reply per replica (Comlink's proxies and promises, and a
+// wake-up per reply) cost more than their own time.
+
+import type { Endpoint } from 'comlink';
+import { FerrogradError, type Tensor } from '../index.js';
+import { endpointOf } from './env.js';
+import { rebuildThrown, toWire, type ThrownWire } from './transfer.js';
+import { FOLLOW_ON, type StepMessage } from './data-parallel-runtime.js';
+
+interface Pending {
+  resolve: (loss: number) => void;
+  reject: (e: unknown) => void;
+  /** Follow-on errors received so far: the step fails with one once every replica has sent one. */
+  followOn: unknown[];
+}
+
+function isThrownWire(w: unknown): w is ThrownWire {
+  return typeof w === 'object' && w !== null && typeof Reflect.get(w, 'isError') === 'boolean' && 'value' in w;
+}
+
+/** Posts shared-memory steps to the replicas and settles each with its one reply. */
+export class StepChannel {
+  readonly #ports: MessagePort[];
+  /** The other ends, for the replicas. */
+  readonly #remote: MessagePort[];
+  readonly #endpoints: Endpoint[];
+  readonly #pending = new Map<number, Pending>();
+
+  /** One channel per replica; `remotePort(k)` goes to replica k. */
+  constructor(workers: number) {
+    const channels = Array.from({ length: workers }, () => new MessageChannel());
+    this.#ports = channels.map((c) => c.port1);
+    this.#remote = channels.map((c) => c.port2);
+    this.#endpoints = this.#ports.map((p) => endpointOf(p));
+    for (const ep of this.#endpoints) {
+      ep.addEventListener('message', (ev) => this.#onReply(Reflect.get(ev, 'data')));
+      ep.start?.();
+    }
+  }
+
+  /** The port to transfer to replica `rank` (its `initReplica`). */
+  remotePort(rank: number): MessagePort {
+    return this.#remote[rank];
+  }
+
+  /**
+   * Posts step `step` to every replica: rank k gets `shards[k]` (serialized now; null
+   * for no rows). Resolves with the batch's mean loss.
+   */
+  post(step: number, shards: ([Tensor, Tensor] | null)[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
+    const done = new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
+    this.#endpoints.forEach((ep, rank) => {
+      const shard = shards[rank];
+      const [x, y] = shard === null ? [null, null] : shard.map(toWire);
+      const message: StepMessage = { step, weights, delayMs: delayMs(rank), x, y };
+      ep.postMessage(message, x === null || y === null ? [] : [x.data.buffer, y.data.buffer]);
+    });
+    return done;
+  }
+
+  #onReply(data: unknown): void {
+    const step: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'step') : undefined;
+    const pending = typeof step === 'number' ? this.#pending.get(step) : undefined;
+    if (pending === undefined || typeof step !== 'number' || typeof data !== 'object' || data === null) return;
+    const loss: unknown = Reflect.get(data, 'loss');
+    if (typeof loss === 'number') {
+      this.#pending.delete(step);
+      pending.resolve(loss);
+      return;
+    }
+    const wire: unknown = Reflect.get(data, 'error');
+    const error = isThrownWire(wire) ? rebuildThrown(wire) : new FerrogradError('value', `DataParallel: step ${step} got a malformed reply`);
+    const followOn = error instanceof Error && error.message.includes(FOLLOW_ON);
+    if (followOn) pending.followOn.push(error);
+    // The replica that failed says why; the others only stopped because of it.
+    if (!followOn || pending.followOn.length === this.#ports.length) {
+      this.#pending.delete(step);
+      pending.reject(followOn ? pending.followOn[0] : error);
+    }
+  }
+
+  /** Rejects every step still pending with `e` (a worker died). */
+  failAll(e: unknown): void {
+    for (const p of this.#pending.values()) p.reject(e);
+    this.#pending.clear();
+  }
+
+  close(): void {
+    for (const p of this.#ports) p.close();
+  }
+}
