@@ -55,7 +55,6 @@ export class Tensor implements Tracked {
     this.#id = id;
     this.#shape = Object.freeze(i.shape);
     this.#dtype = DTYPE_NAMES[i.dtype];
-    markTracked(this);
     registry.register(this, id, this);
     track(this);
   }
@@ -451,6 +450,7 @@ export class Tensor implements Tracked {
     return this.fill_(0);
   }
 }
+markTracked(Tensor.prototype);
 
 /** Options of `var` and `std`. */
 export interface VarOptions {
