@@ -21,9 +21,17 @@ export type NestedArray = number | boolean | NestedArray[];
 const DTYPE_NAMES: readonly DType[] = ['float32', 'int32'];
 export const dtypeCode = (d: DType): DTypeCode => (d === 'int32' ? 1 : 0);
 
-// The backstop for tensors dropped outside any scope without dispose().
-const registry = new FinalizationRegistry<number>((id) => {
-  ops.free(id);
+/** What the garbage collector's backstop holds for a tensor: its id, and whether it is still to free. */
+interface Handle {
+  readonly id: number;
+  live: boolean;
+}
+
+// The backstop for tensors dropped outside any scope without dispose(). A tensor freed by
+// hand marks its handle dead rather than unregistering: registering with an unregister
+// token cost twice as much as registering without one, on every tensor made.
+const registry = new FinalizationRegistry<Handle>((h) => {
+  if (h.live) ops.free(h.id);
 });
 
 /** Options of `backward`. */
@@ -45,6 +53,7 @@ export interface BackwardOptions {
  */
 export class Tensor implements Tracked {
   #id: number;
+  #handle: Handle;
   #freed: string | null = null;
   #shape: readonly number[];
   #dtype: DType;
@@ -55,7 +64,8 @@ export class Tensor implements Tracked {
     this.#id = id;
     this.#shape = Object.freeze(i.shape);
     this.#dtype = DTYPE_NAMES[i.dtype];
-    registry.register(this, id, this);
+    this.#handle = { id, live: true };
+    registry.register(this, this.#handle);
     track(this);
   }
 
@@ -113,7 +123,7 @@ export class Tensor implements Tracked {
   release(reason: string): void {
     if (this.#freed !== null) return;
     ops.free(this.#id);
-    registry.unregister(this);
+    this.#handle.live = false;
     this.#freed = reason;
   }
   [Symbol.dispose](): void {
