@@ -43,64 +43,81 @@ fn effective_grad(g: f32, p: f32, weight_decay: f32, maximize: bool) -> f32 {
 fn apply(u: Update, p: &mut [f32], g: &[f32], state: &mut [&mut [f32]]) {
     match u {
         Update::Sgd { lr, momentum, dampening, weight_decay, nesterov, maximize, first } => {
-            for i in 0..p.len() {
-                let mut d = effective_grad(g[i], p[i], weight_decay, maximize);
-                if momentum != 0.0 {
-                    let buf = &mut state[0][i];
-                    *buf = if first { d } else { momentum * *buf + (1.0 - dampening) * d };
-                    d = if nesterov { d + momentum * *buf } else { *buf };
+            if momentum == 0.0 {
+                for (pi, &gi) in p.iter_mut().zip(g) {
+                    *pi -= lr * effective_grad(gi, *pi, weight_decay, maximize);
                 }
-                p[i] -= lr * d;
+                return;
+            }
+            for ((pi, &gi), buf) in p.iter_mut().zip(g).zip(state[0].iter_mut()) {
+                let d = effective_grad(gi, *pi, weight_decay, maximize);
+                *buf = if first { d } else { momentum * *buf + (1.0 - dampening) * d };
+                *pi -= lr * if nesterov { d + momentum * *buf } else { *buf };
             }
         }
         Update::Adam { lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled, maximize, step_size, bc2_sqrt } => {
+            let adam = |pi: &mut f32, gi: f32, m: &mut f32, v: &mut f32, vmax: Option<&mut f32>| {
+                if decoupled {
+                    *pi *= 1.0 - lr * weight_decay;
+                }
+                let gi = effective_grad(gi, *pi, if decoupled { 0.0 } else { weight_decay }, maximize);
+                // exp_avg.lerp_(grad, 1 − β1) and exp_avg_sq.mul_(β2).addcmul_(grad, grad, 1 − β2)
+                *m += (gi - *m) * (1.0 - beta1);
+                *v = *v * beta2 + (1.0 - beta2) * gi * gi;
+                let second = match vmax {
+                    Some(x) => {
+                        *x = x.max(*v);
+                        *x
+                    }
+                    None => *v,
+                };
+                *pi -= step_size * *m / (second.sqrt() / bc2_sqrt + eps);
+            };
             let (m, rest) = state.split_at_mut(1);
             let (v, vmax) = rest.split_at_mut(1);
-            for i in 0..p.len() {
-                if decoupled {
-                    p[i] *= 1.0 - lr * weight_decay;
+            let moments = p.iter_mut().zip(g).zip(m[0].iter_mut()).zip(v[0].iter_mut());
+            if amsgrad {
+                for ((((pi, &gi), m), v), x) in moments.zip(vmax[0].iter_mut()) {
+                    adam(pi, gi, m, v, Some(x));
                 }
-                let gi = effective_grad(g[i], p[i], if decoupled { 0.0 } else { weight_decay }, maximize);
-                // exp_avg.lerp_(grad, 1 − β1) and exp_avg_sq.mul_(β2).addcmul_(grad, grad, 1 − β2)
-                m[0][i] += (gi - m[0][i]) * (1.0 - beta1);
-                v[0][i] = v[0][i] * beta2 + (1.0 - beta2) * gi * gi;
-                let second = if amsgrad {
-                    vmax[0][i] = vmax[0][i].max(v[0][i]);
-                    vmax[0][i]
-                } else {
-                    v[0][i]
-                };
-                let denom = second.sqrt() / bc2_sqrt + eps;
-                p[i] -= step_size * m[0][i] / denom;
+            } else {
+                for (((pi, &gi), m), v) in moments {
+                    adam(pi, gi, m, v, None);
+                }
             }
         }
         Update::RmsProp { lr, alpha, eps, weight_decay, momentum, centered, maximize } => {
+            // After square_avg: the momentum buffer and the gradient average, each when enabled.
             let (sq, rest) = state.split_at_mut(1);
             let (buf, rest) = if momentum > 0.0 { rest.split_at_mut(1) } else { rest.split_at_mut(0) };
-            for i in 0..p.len() {
-                let gi = effective_grad(g[i], p[i], weight_decay, maximize);
-                sq[0][i] = sq[0][i] * alpha + (1.0 - alpha) * gi * gi;
-                let avg = if centered {
-                    let ga = &mut rest[0][i];
-                    *ga += (gi - *ga) * (1.0 - alpha);
-                    (sq[0][i] - *ga * *ga).sqrt() + eps
-                } else {
-                    sq[0][i].sqrt() + eps
+            let mut buf = buf.first_mut();
+            let mut grad_avg = if centered { rest.first_mut() } else { None };
+            for (i, ((pi, &gi), sq)) in p.iter_mut().zip(g).zip(sq[0].iter_mut()).enumerate() {
+                let gi = effective_grad(gi, *pi, weight_decay, maximize);
+                *sq = *sq * alpha + (1.0 - alpha) * gi * gi;
+                let avg = match grad_avg.as_deref_mut() {
+                    Some(ga) => {
+                        let ga = &mut ga[i];
+                        *ga += (gi - *ga) * (1.0 - alpha);
+                        (*sq - *ga * *ga).sqrt() + eps
+                    }
+                    None => sq.sqrt() + eps,
                 };
-                if momentum > 0.0 {
-                    let b = &mut buf[0][i];
-                    *b = *b * momentum + gi / avg;
-                    p[i] -= lr * *b;
-                } else {
-                    p[i] -= lr * gi / avg;
+                match buf.as_deref_mut() {
+                    Some(b) => {
+                        let b = &mut b[i];
+                        *b = *b * momentum + gi / avg;
+                        *pi -= lr * *b;
+                    }
+                    None => *pi -= lr * gi / avg,
                 }
             }
         }
         Update::Adagrad { clr, eps, weight_decay, maximize } => {
-            for i in 0..p.len() {
-                let gi = effective_grad(g[i], p[i], weight_decay, maximize);
-                state[0][i] += gi * gi;
-                p[i] -= clr * gi / (state[0][i].sqrt() + eps);
+            for ((pi, &gi), sum) in p.iter_mut().zip(g).zip(state[0].iter_mut()) {
+                let gi = effective_grad(gi, *pi, weight_decay, maximize);
+                *sum += gi * gi;
+                *pi -= clr * gi / (sum.sqrt() + eps);
             }
         }
     }
