@@ -61,7 +61,7 @@ pub fn im2col_ld(x: &[f32], c: usize, h: usize, w: usize, win: &Window, col: &mu
                 let dst_row = &mut col[row * ld..row * ld + p];
                 row += 1;
                 // Output rows whose input row lies in the padding, and the padded ends of the rest.
-                // (Tested first: `fill` of an empty range still calls `memset`.)
+                // (Tested first: `fill` of an empty range still costs a `memory.fill`.)
                 if ylo > 0 {
                     dst_row[..ylo * ow].fill(0.0);
                 }
@@ -103,7 +103,8 @@ fn valid_rows(h: usize, win: &Window, i: usize) -> (usize, usize) {
 }
 
 /// `rows` rows of `len` floats from `src` (rows `src_ld` apart) to `dst` (rows `dst_ld` apart):
-/// vector moves on wasm, where `copy_from_slice` per row calls a slow software `memcpy`.
+/// vector moves on wasm, where `copy_from_slice` per row is a `memory.copy` each, a call out
+/// of the wasm code that costs more than the few floats it moves.
 #[inline]
 pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]

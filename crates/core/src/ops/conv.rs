@@ -278,7 +278,7 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
 
     // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`: per output channel, the
     // samples' planes (`o·pp` apart) side by side, as vector moves (`copy_from_slice` per plane
-    // calls the software `memcpy`).
+    // would be a `memory.copy` call each).
     let gather = |gy: &mut [f32], s0: usize, cnt: usize, gi: usize| {
         let ld = cnt * pp;
         for (oc, row) in gy[..og * ld].chunks_exact_mut(ld).enumerate() {

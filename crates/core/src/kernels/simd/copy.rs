@@ -17,7 +17,7 @@ fn rows_fit(dst_len: usize, dst_ld: usize, src_len: usize, src_ld: usize, rows: 
 
 /// `rows` rows of `len` floats from `src` (rows `src_ld` apart) to `dst` (rows `dst_ld` apart),
 /// for the short rows im2col moves (8 to a few dozen floats), where a `copy_from_slice` per row
-/// calls the software `memcpy` and its per-call cost dominates. Panics (like slice indexing) if
+/// is a `memory.copy` call each, whose per-call cost dominates. Panics (like slice indexing) if
 /// either slice is too short.
 #[inline]
 pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
@@ -27,7 +27,7 @@ pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, row
     let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
     let vec_len = len / 4 * 4;
     // Down the rows for each group of four columns: a row-by-row loop of vector moves is what
-    // LLVM's idiom recognition turns back into one `memcpy` call per row.
+    // LLVM's idiom recognition turns back into one `memory.copy` per row.
     let mut i = 0;
     while i < vec_len {
         for r in 0..rows {

@@ -388,7 +388,7 @@ pub fn pack_rows_transposed<const W: usize>(
 
 /// Non-transposing pack of `W` (4 or 8) contiguous columns:
 /// `dst[p·W + w] = src[(pc+p)·ld + c0 + w]` for `p < kc`, as whole-vector copies (the portable
-/// loop would call `memcpy` per 16 or 32 bytes).
+/// loop would make a `memory.copy` per 16 or 32 bytes).
 #[inline]
 pub fn pack_cols_full<const W: usize>(
     src: &[f32],
