@@ -13,6 +13,8 @@ const chromiumArgs = [
   '--disable-sync',
 ];
 
+const TIMING = ['tests/node/worker-train.test.ts', 'tests/node/worker-browser-demo.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -21,9 +23,23 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['tests/core/**/*.test.ts', 'tests/node/**/*.test.ts'],
+          exclude: TIMING,
           testTimeout: 60_000,
           pool: 'forks',
           execArgv: ['--expose-gc'],
+        },
+      },
+      {
+        // Files that measure how free the main thread stays while a worker trains: run one at
+        // a time, after the other projects (scripts/test.sh), so that the figures are the
+        // library's and not those of the test files running beside them on the same cores.
+        test: {
+          name: 'timing',
+          environment: 'node',
+          include: TIMING,
+          testTimeout: 60_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
       {

@@ -1,10 +1,10 @@
 // Sums the runners' own reports: cargo's "test result:" lines and vitest's JSON
-// report. Prints "N passed, N failed[, N skipped]" and exits 1 if anything failed
-// or if a report is missing.
+// reports (one per vitest run). Prints "N passed, N failed[, N skipped]" and exits 1
+// if anything failed or if a report is missing.
 
 import { readFileSync, existsSync } from 'node:fs';
 
-const [cargoLog, vitestJson] = process.argv.slice(2);
+const [cargoLog, ...vitestJsons] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -19,7 +19,11 @@ for (const m of lines) {
   skipped += Number(m[3]);
 }
 
-if (existsSync(vitestJson)) {
+for (const vitestJson of vitestJsons) {
+  if (!existsSync(vitestJson)) {
+    ok = false;
+    continue;
+  }
   const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += r.numPassedTests;
   failed += r.numFailedTests;
@@ -28,9 +32,8 @@ if (existsSync(vitestJson)) {
     // A file that fails to load has no test results of its own; count it as a failure.
     failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
   }
-} else {
-  ok = false;
 }
+if (vitestJsons.length === 0) ok = false;
 
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(ok && failed === 0 ? 0 : 1);
