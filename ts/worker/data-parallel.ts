@@ -1,9 +1,11 @@
 // DataParallel: synchronous data-parallel training over N workers, each with its own
 // wasm instance and replica of the model. A batch is cut into contiguous shards; each
-// replica computes the gradients of its shard; the main thread averages them weighted by
-// shard size, always in rank order, so the sum (and so every bit of the result) does
-// not depend on which worker finished first; every replica then applies the same
-// averaged gradients with the same optimizer, so the replicas stay identical.
+// replica computes the gradients of its shard; they are averaged weighted by shard size,
+// always in rank order, so the sum (and so every bit of the result) does not depend on
+// which worker finished first; every replica then applies the same averaged gradients
+// with the same optimizer, so the replicas stay identical. With shared memory every
+// replica averages the gradients itself, and steps travel on a port per replica
+// (StepChannel); without it, the main thread averages transferred arrays (Comlink calls).
 
 import { transfer } from 'comlink';
 import { gradientMean } from './average.js';
