@@ -3,7 +3,9 @@
 use core::arch::wasm32::*;
 
 /// Output channels per register tile; with 8-wide strips that is 8 accumulators, and with the
-/// 2 input vectors, 4 weight broadcasts and a temporary, V8's 15 free vector registers.
+/// 2 input vectors, 4 weight broadcasts and a temporary, V8's 15 free vector registers. A last
+/// group of one or two channels (10 = 4 + 4 + 2) runs a 2-channel tile instead of computing
+/// two channels of zeros.
 const OC: usize = 4;
 
 /// `kernels::conv_direct::conv_direct` after its set-up: `k` taps at input offsets `offs` (from
@@ -18,83 +20,54 @@ pub fn conv_direct(x: &[f32], w: usize, wt: &[f32], bias: Option<&[f32]>, o: usi
     let last = (oh - 1) * w + ow - 1 + offs.iter().copied().max().unwrap_or(0);
     assert!(oh == 0 || last < x.len(), "conv_direct: input too small");
     assert!(k <= super::super::conv_direct::MAX_TAPS, "conv_direct: too many taps");
-    let xp = x.as_ptr();
-    // Weights of one channel group, tap-major ([t][r]) and zero for channels past `o`.
-    let mut wg = [0.0f32; super::super::conv_direct::MAX_TAPS * OC];
     for oc0 in (0..o).step_by(OC) {
-        let rows = OC.min(o - oc0);
+        let g = Group { x, w, wt, bias, k, offs, oh, ow, oc0, rows: OC.min(o - oc0) };
+        if g.rows <= 2 {
+            g.run::<2>(out);
+        } else {
+            g.run::<OC>(out);
+        }
+    }
+}
+
+/// Output channels `oc0..oc0 + rows` of `conv_direct`, the arguments checked by it.
+struct Group<'a> {
+    x: &'a [f32],
+    w: usize,
+    wt: &'a [f32],
+    bias: Option<&'a [f32]>,
+    k: usize,
+    offs: &'a [usize],
+    oh: usize,
+    ow: usize,
+    oc0: usize,
+    rows: usize,
+}
+
+impl Group<'_> {
+    /// The group as tiles of `R ≥ rows` channels × 8 pixels (channels past `rows` are zero).
+    #[inline(always)]
+    fn run<const R: usize>(&self, out: &mut [f32]) {
+        let (k, oh, ow, oc0, rows) = (self.k, self.oh, self.ow, self.oc0, self.rows);
+        // Weights of the group, tap-major ([t][r]) and zero for channels past `rows`.
+        let mut wg = [0.0f32; super::super::conv_direct::MAX_TAPS * OC];
         for t in 0..k {
-            for r in 0..OC {
-                wg[t * OC + r] = if r < rows { wt[(oc0 + r) * k + t] } else { 0.0 };
+            for r in 0..rows {
+                wg[t * R + r] = self.wt[(oc0 + r) * k + t];
             }
         }
-        let b = |r: usize| if r < rows { bias.map_or(0.0, |b| b[oc0 + r]) } else { 0.0 };
-        let (b0, b1, b2, b3) = (f32x4_splat(b(0)), f32x4_splat(b(1)), f32x4_splat(b(2)), f32x4_splat(b(3)));
+        let mut bias = [f32x4_splat(0.0); R];
+        for (r, b) in bias.iter_mut().enumerate().take(rows) {
+            *b = f32x4_splat(self.bias.map_or(0.0, |b| b[oc0 + r]));
+        }
+        let xp = self.x.as_ptr();
         for y in 0..oh {
             let mut x0 = 0;
             loop {
                 let x0c = x0.min(ow - 8);
-                let base = y * w + x0c;
-                let (mut a00, mut a01, mut a10, mut a11) = (b0, b0, b1, b1);
-                let (mut a20, mut a21, mut a30, mut a31) = (b2, b2, b3, b3);
-                // SAFETY: x0c + 8 ≤ ow and y < oh, so the strip's first pixel is inside `x`.
-                let xb = unsafe { xp.add(base) };
-                let (mut op, mut wp) = (offs.as_ptr(), wg.as_ptr());
-                // One tap: 2 input vectors + 4 weight broadcasts + 8 accumulators + 1 temporary
-                // = 15 registers. Written out 4× with an exit test after each tap, as in the GEMM
-                // kernel: each tap stays its own basic block, so V8 does not hoist the next
-                // tap's loads into it and spill (LLVM's own unrolling of the plain loop did).
-                macro_rules! tap {
-                    ($q:expr) => {{
-                        // SAFETY: tap `t + $q < k`: `op` reads offs[t + $q] (offs.len() = k) and
-                        // `wp` reads wg[(t + $q)·4 .. + 4] < k·OC ≤ wg.len(); the input reads
-                        // xb[off .. off + 8] end at base + off + 8 ≤ last + 1 ≤ x.len() (asserted
-                        // above). wasm loads need no alignment.
-                        let (v0, v1, w0, w1, w2, w3) = unsafe {
-                            let off = *op.add($q);
-                            (
-                                v128_load(xb.add(off) as *const v128),
-                                v128_load(xb.add(off + 4) as *const v128),
-                                f32x4_splat(*wp.add(OC * $q)),
-                                f32x4_splat(*wp.add(OC * $q + 1)),
-                                f32x4_splat(*wp.add(OC * $q + 2)),
-                                f32x4_splat(*wp.add(OC * $q + 3)),
-                            )
-                        };
-                        a00 = f32x4_add(a00, f32x4_mul(v0, w0));
-                        a01 = f32x4_add(a01, f32x4_mul(v1, w0));
-                        a10 = f32x4_add(a10, f32x4_mul(v0, w1));
-                        a11 = f32x4_add(a11, f32x4_mul(v1, w1));
-                        a20 = f32x4_add(a20, f32x4_mul(v0, w2));
-                        a21 = f32x4_add(a21, f32x4_mul(v1, w2));
-                        a30 = f32x4_add(a30, f32x4_mul(v0, w3));
-                        a31 = f32x4_add(a31, f32x4_mul(v1, w3));
-                    }};
-                }
-                let mut left = k;
-                while left > 0 {
-                    tap!(0);
-                    if left == 1 {
-                        break;
-                    }
-                    tap!(1);
-                    if left == 2 {
-                        break;
-                    }
-                    tap!(2);
-                    if left == 3 {
-                        break;
-                    }
-                    tap!(3);
-                    left -= 4;
-                    // SAFETY: `left` taps remain past these four; the pointers stay within (or one
-                    // past the end of) `offs` and `wg`.
-                    unsafe {
-                        op = op.add(4);
-                        wp = wp.add(4 * OC);
-                    }
-                }
-                let acc = [[a00, a01], [a10, a11], [a20, a21], [a30, a31]];
+                // SAFETY: x0c + 8 ≤ ow and y < oh, so the strip's first pixel is inside `x`
+                // and every tap read stays inside it (the caller's `last` check).
+                let acc = unsafe { strip::<R>(xp.add(y * self.w + x0c), self.offs.as_ptr(), wg.as_ptr(), k, &bias) };
                 for (r, pair) in acc.iter().enumerate().take(rows) {
                     let at = ((oc0 + r) * oh + y) * ow + x0c;
                     let dst = &mut out[at..at + 8];
@@ -111,4 +84,57 @@ pub fn conv_direct(x: &[f32], w: usize, wt: &[f32], bias: Option<&[f32]>, o: usi
             }
         }
     }
+}
+
+/// One `R`-channel × 8-pixel tile: the bias plus every tap, pixel pairs of vectors per channel.
+///
+/// # Safety
+/// `k > 0` taps: `op` holds `k` input offsets and `wp` `k·R` weights; for each offset `off`,
+/// `xb[off .. off + 8]` is readable.
+#[inline(always)]
+unsafe fn strip<const R: usize>(xb: *const f32, mut op: *const usize, mut wp: *const f32, k: usize, bias: &[v128; R]) -> [[v128; 2]; R] {
+    let mut acc = [[f32x4_splat(0.0); 2]; R];
+    for (a, &b) in acc.iter_mut().zip(bias) {
+        *a = [b, b];
+    }
+    // One tap: 2 input vectors + R weight broadcasts + 2R accumulators + 1 temporary ≤ 15
+    // registers. Written out 4× with an exit test after each tap, as in the GEMM kernel: each
+    // tap stays its own basic block, so V8 does not hoist the next tap's loads into it and
+    // spill (LLVM's own unrolling of the plain loop did).
+    macro_rules! tap {
+        ($q:expr) => {{
+            // SAFETY: tap `t + $q < k` (the loop exits before a tap past k): `op` reads
+            // offs[t + $q] and `wp` reads R weights of that tap, and the input reads stay in
+            // `xb[off .. off + 8]` (the function's contract). wasm loads need no alignment.
+            let off = *op.add($q);
+            let (v0, v1) = (v128_load(xb.add(off) as *const v128), v128_load(xb.add(off + 4) as *const v128));
+            for (r, a) in acc.iter_mut().enumerate() {
+                let wr = f32x4_splat(*wp.add(R * $q + r));
+                a[0] = f32x4_add(a[0], f32x4_mul(v0, wr));
+                a[1] = f32x4_add(a[1], f32x4_mul(v1, wr));
+            }
+        }};
+    }
+    let mut left = k;
+    while left > 0 {
+        tap!(0);
+        if left == 1 {
+            break;
+        }
+        tap!(1);
+        if left == 2 {
+            break;
+        }
+        tap!(2);
+        if left == 3 {
+            break;
+        }
+        tap!(3);
+        left -= 4;
+        // `left` taps remain past these four; the pointers stay within (or one past the end
+        // of) the offsets and weights.
+        op = op.add(4);
+        wp = wp.add(4 * R);
+    }
+    acc
 }
