@@ -6,7 +6,7 @@
 import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, tidy, type Json } from '../index.js';
 import { transfer, type Endpoint } from 'comlink';
 import { gradientMean } from './average.js';
-import { endpointOf } from './env.js';
+import { endpointOf, queuedMessages } from './env.js';
 import { fromWire, serializeThrown, type TensorWire, type ThrownWire } from './transfer.js';
 
 /** A loss class of `nn` by name, with its options. */
@@ -130,7 +130,13 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, step
   replica = { model, loss, optimizer, params, numel, config, slots };
   if (steps !== null) {
     const port = endpointOf(steps);
-    port.addEventListener('message', (ev) => onStep(port, Reflect.get(ev, 'data')));
+    const queued = queuedMessages(steps);
+    port.addEventListener('message', (ev) => {
+      onStep(port, Reflect.get(ev, 'data'));
+      // Steps posted ahead already wait on the port: take them now rather than after another
+      // turn of the event loop (0.2–0.3 ms a step, measured in Node).
+      for (let next = queued?.(); next !== undefined; next = queued?.()) onStep(port, next.message);
+    });
     port.start?.();
   }
   return numel;

@@ -34,6 +34,7 @@ interface WorkerThreads {
   Worker: new (url: URL, options: { name?: string }) => NodeWorkerLike;
   parentPort: NodePortLike | null;
   isMainThread: boolean;
+  receiveMessageOnPort(port: object): { message: unknown } | undefined;
 }
 
 function hasFunction<K extends string>(v: unknown, key: K): v is Record<K, (...args: never[]) => unknown> {
@@ -59,13 +60,22 @@ export const isNode: boolean = ((): boolean => {
 const WORKER_THREADS = 'node:worker_threads';
 
 function isWorkerThreads(m: unknown): m is WorkerThreads {
-  return typeof m === 'object' && m !== null && typeof Reflect.get(m, 'Worker') === 'function' && 'parentPort' in m && 'isMainThread' in m;
+  return typeof m === 'object' && m !== null && typeof Reflect.get(m, 'Worker') === 'function' && 'parentPort' in m && 'isMainThread' in m && hasFunction(m, 'receiveMessageOnPort');
 }
 
 /** `node:worker_threads` in Node, null elsewhere; loaded once, at import time (top-level await). */
 export const workerThreads: WorkerThreads | null = isNode
   ? await import(/* @vite-ignore */ /* webpackIgnore: true */ WORKER_THREADS).then((m: unknown) => (isWorkerThreads(m) ? m : null))
   : null;
+
+/**
+ * A function that takes the next message already waiting on `port` without a turn of the
+ * event loop (Node's `receiveMessageOnPort`), or null where there is none (browsers).
+ */
+export function queuedMessages(port: object): (() => { message: unknown } | undefined) | null {
+  const wt = workerThreads;
+  return wt === null ? null : () => wt.receiveMessageOnPort(port);
+}
 
 /** Is `w` a Node worker (EventEmitter `on`/`off`) rather than a DOM one? */
 export function isNodeWorker(w: AnyWorker): w is NodeWorkerLike {
