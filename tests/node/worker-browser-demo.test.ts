@@ -162,6 +162,40 @@ describe('browser demo (examples/browser)', () => {
     expect(runs[0].firstWeight).not.toEqual(runs[1].firstWeight);
   }, 120_000);
 
+  it('DataParallel in the browser: shared memory on a cross-origin isolated page, the same weights as transferred arrays', async () => {
+    // A string, so that vitest does not rewrite the page's dynamic imports.
+    const result: unknown = await page.evaluate(`(async () => {
+      const w = await import('/dist/worker.js');
+      const f = await import('/dist/index.js');
+      f.manualSeed(3);
+      const x = f.randn([12, 8]);
+      const y = f.randint(0, 3, [12]);
+      const train = async (sharedMemory) => {
+        f.manualSeed(4);
+        const model = new f.nn.Sequential(new f.nn.Linear(8, 4), new f.nn.Tanh(), new f.nn.Linear(4, 3));
+        const dp = await w.DataParallel.create(model, { workers: 2, seed: 1, sharedMemory, loss: 'CrossEntropyLoss', optimizer: { name: 'SGD', options: { lr: 0.5, momentum: 0.9 } } });
+        try {
+          const losses = [await dp.step(x, y), ...(await dp.fit([[x, y], [x, y], [x, y]]))];
+          const sd = await dp.stateDict();
+          return { shared: dp.sharedMemory, losses, weights: Object.values(sd).flatMap((t) => Array.from(t.data())) };
+        } finally {
+          await dp.terminate();
+        }
+      };
+      const a = await train(undefined);
+      const b = await train(false);
+      return { sharedA: a.shared, sharedB: b.shared, lossesA: a.losses, lossesB: b.losses, maxDiff: Math.max(...a.weights.map((v, i) => Math.abs(v - b.weights[i]))), n: a.weights.length };
+    })()`);
+    const r = result as { sharedA: boolean; sharedB: boolean; lossesA: number[]; lossesB: number[]; maxDiff: number; n: number };
+    expect([r.sharedA, r.sharedB]).toEqual([true, false]);
+    expect(r.n).toBe(8 * 4 + 4 + 4 * 3 + 3);
+    expect(r.maxDiff).toBeLessThan(1e-6);
+    expect(r.lossesA).toHaveLength(4);
+    r.lossesA.forEach((l, i) => expect(l).toBeCloseTo(r.lossesB[i], 6));
+    // Four steps on one batch: the loss falls, so the steps really trained.
+    expect(r.lossesA[3]).toBeLessThan(r.lossesA[0]);
+  }, 120_000);
+
   it('moves tensors to a Web Worker without copying: the sent buffer is detached', async () => {
     // A string, so that vitest does not rewrite the page's dynamic imports.
     const result: unknown = await page.evaluate(`(async () => {
