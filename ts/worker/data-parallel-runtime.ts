@@ -30,7 +30,7 @@ export interface ReplicaConfig {
    * float32, one per replica's gradients. Null: gradients are transferred.
    */
   shared: SharedArrayBuffer | null;
-  /** The step barrier and the shards' losses (shared memory only): see `Barrier`. */
+  /** The step barrier and the shards' losses (shared memory only): see `barrierBytes`. */
   barrier: SharedArrayBuffer | null;
   /** Seeds this replica's generator (dropout masks), so that a run can be repeated. */
   seed: number;
@@ -62,17 +62,15 @@ export interface StepMessage {
  */
 export type StepReply = { step: number; loss: number } | { step: number; error: ThrownWire };
 
-/**
- * The shared words of the step barrier: arrivals and replicas done applying, both counted
- * up forever; a flag set when a replica failed; then the shards' losses, float64, for
- * even and odd steps (like the gradient slots).
- */
+// The barrier buffer: int32 words for the arrivals and the replicas done applying (both
+// counted up forever) and a flag set when a replica failed; then the shards' losses,
+// float64, for even and odd steps (like the gradient slots).
 const ARRIVED = 0;
 const FAILED = 1;
 const APPLIED = 2;
 const LOSSES_AT = 16;
 
-/** Bytes of the barrier buffer for `workers` replicas. */
+/** Bytes of the barrier buffer for `workers` replicas (layout above). */
 export function barrierBytes(workers: number): number {
   return LOSSES_AT + 2 * workers * 8;
 }
@@ -213,8 +211,8 @@ function sleepSync(ms: number): void {
 /**
  * One whole training step with shared memory: this replica's gradients go to its slot
  * and its shard's loss next to the barrier; once every replica has arrived, each one
- * averages all slots itself, in rank order with the same float64 sums (so every replica
- * computes the same bits, whatever the order of arrival) and applies the optimizer.
+ * averages all slots itself, in rank order with the same float32 operations (so every
+ * replica computes the same bits, whatever the order of arrival) and applies the optimizer.
  * The main thread neither copies nor averages gradients. Returns the batch's mean loss
  * if this replica was the last to apply the step (its caller reports it), else null.
  *
