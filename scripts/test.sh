@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: builds what is needed, runs the Rust unit tests and the vitest
-# projects (Node, headless Chromium, then the timing tests alone), and ends with one line "N passed, N failed"
-# summed from the runners' own reports.
+# projects (Node, headless Chromium, then the timing tests alone), and ends with one
+# line "N passed, N failed" summed from the runners' own reports.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)

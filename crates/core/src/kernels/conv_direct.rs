@@ -7,9 +7,9 @@
 pub const MAX_TAPS: usize = 64;
 
 /// Whether `conv_direct` applies: see the module comment. `ow ≥ 8` lets the SIMD twin cover
-/// every row with whole 8-wide strips.
+/// every row with whole 8-wide strips, and its tap loop needs at least one tap.
 pub fn applies(c: usize, kh: usize, kw: usize, ow: usize) -> bool {
-    c * kh * kw <= MAX_TAPS && ow >= 8
+    (1..=MAX_TAPS).contains(&(c * kh * kw)) && ow >= 8
 }
 
 /// One sample: `out[oc][y][x] = bias[oc] + Σ_{ci,i,j} w[oc][ci][i][j] · x[ci][y+i][x+j]` for an

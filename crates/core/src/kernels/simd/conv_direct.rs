@@ -14,7 +14,7 @@ const OC: usize = 4;
 /// with a strip that overlaps the previous one (recomputing the same values). Needs `ow ≥ 8`.
 #[allow(clippy::too_many_arguments)]
 pub fn conv_direct(x: &[f32], w: usize, wt: &[f32], bias: Option<&[f32]>, o: usize, k: usize, offs: &[usize], oh: usize, ow: usize, out: &mut [f32]) {
-    assert!(ow >= 8 && offs.len() == k && wt.len() >= o * k && out.len() >= o * oh * ow, "conv_direct: bad sizes");
+    assert!(ow >= 8 && k > 0 && offs.len() == k && wt.len() >= o * k && out.len() >= o * oh * ow, "conv_direct: bad sizes");
     // Every load reads x[(y·w + x0) + off .. + 8] with y < oh, x0 + 8 ≤ ow: the largest index
     // read is bounded by the last output pixel's largest tap, which must lie inside `x`.
     let last = (oh - 1) * w + ow - 1 + offs.iter().copied().max().unwrap_or(0);
@@ -89,7 +89,7 @@ impl Group<'_> {
 /// One `R`-channel × 8-pixel tile: the bias plus every tap, pixel pairs of vectors per channel.
 ///
 /// # Safety
-/// `k > 0` taps: `op` holds `k` input offsets and `wp` `k·R` weights; for each offset `off`,
+/// `k > 0` taps (`conv_direct::applies`): `op` holds `k` input offsets and `wp` `k·R` weights; for each offset `off`,
 /// `xb[off .. off + 8]` is readable.
 #[inline(always)]
 unsafe fn strip<const R: usize>(xb: *const f32, mut op: *const usize, mut wp: *const f32, k: usize, bias: &[v128; R]) -> [[v128; 2]; R] {
@@ -98,9 +98,7 @@ unsafe fn strip<const R: usize>(xb: *const f32, mut op: *const usize, mut wp: *c
         *a = [b, b];
     }
     // One tap: 2 input vectors + R weight broadcasts + 2R accumulators + 1 temporary ≤ 15
-    // registers. Written out 4× with an exit test after each tap, as in the GEMM kernel: each
-    // tap stays its own basic block, so V8 does not hoist the next tap's loads into it and
-    // spill (LLVM's own unrolling of the plain loop did).
+    // registers, each tap a basic block of its own (see `unrolled_by_4`).
     macro_rules! tap {
         ($q:expr) => {{
             // SAFETY: tap `t + $q < k` (the loop exits before a tap past k): `op` reads
@@ -115,26 +113,10 @@ unsafe fn strip<const R: usize>(xb: *const f32, mut op: *const usize, mut wp: *c
             }
         }};
     }
-    let mut left = k;
-    while left > 0 {
-        tap!(0);
-        if left == 1 {
-            break;
-        }
-        tap!(1);
-        if left == 2 {
-            break;
-        }
-        tap!(2);
-        if left == 3 {
-            break;
-        }
-        tap!(3);
-        left -= 4;
-        // `left` taps remain past these four; the pointers stay within (or one past the end
-        // of) the offsets and weights.
+    // Taps remain past each round of four; the pointers stay within the offsets and weights.
+    unrolled_by_4!(k, tap, {
         op = op.add(4);
         wp = wp.add(4 * R);
-    }
+    });
     acc
 }

@@ -189,34 +189,14 @@ fn tile_4x8(kc: usize, ap: &[f32], bp: &[f32]) -> [v128; 8] {
         }};
     }
 
-    // Unrolled 4× with an exit test after every step (see kernel_2x16). One counter, `left`
-    // (steps still to do from `a`/`b`), keeps the general-purpose registers free.
-    let mut left = kc;
-    loop {
-        step!(0);
-        if left == 1 {
-            break;
-        }
-        step!(1);
-        if left == 2 {
-            break;
-        }
-        step!(2);
-        if left == 3 {
-            break;
-        }
-        step!(3);
-        left -= 4;
-        if left == 0 {
-            break;
-        }
-        // SAFETY: left > 0 steps remain after these four, so the advanced pointers still point
-        // inside the panels.
+    unrolled_by_4!(kc, step, {
+        // SAFETY: steps remain past these four, so the advanced pointers still point inside
+        // the panels.
         unsafe {
             a = a.add(4 * R);
             b = b.add(4 * W);
         }
-    }
+    });
     [c00, c01, c10, c11, c20, c21, c30, c31]
 }
 
