@@ -301,6 +301,42 @@ describe('finite-difference gradients', () => {
   });
 });
 
+describe('the two im2col paths', () => {
+  // An unpadded convolution packs the GEMM's panels straight from the image, a padded one
+  // writes the im2col matrix first; both feed the same kernel in the same order. So a
+  // convolution of a zero-padded image must give, bit for bit, the padded convolution's output
+  // and weight gradient. The shapes make output rows of 4, 7, 12, 16 and 22 pixels (every way
+  // a row splits a 16-wide panel, whole vectors and not), strided and dilated windows (runs of
+  // one pixel), and c·kh·kw = 275 (two depth slabs, a kernel row cut between them).
+  const cases: [string, number[], number[], ConvOpts][] = [
+    ['7-wide rows, 275-deep', [2, 11, 9, 9], [3, 11, 5, 5], {}],
+    ['16-wide rows', [2, 4, 10, 18], [3, 4, 5, 5], {}],
+    ['12-wide rows', [2, 3, 12, 14], [2, 3, 5, 5], {}],
+    ['22-wide rows', [1, 3, 8, 24], [2, 3, 5, 5], {}],
+    ['4-wide rows', [3, 7, 4, 4], [2, 7, 3, 3], {}],
+    ['stride 2, dilation (2, 1)', [2, 3, 11, 10], [3, 3, 3, 3], { stride: 2, dilation: [2, 1] }],
+  ];
+  for (const [name, xs, ws, o] of cases) {
+    it(name, () => {
+      const x = randn(xs);
+      const convs = [
+        (w: Tensor, b: Tensor) => F.conv2d(F.pad(x, [1, 1, 1, 1]), w, b, o),
+        (w: Tensor, b: Tensor) => F.conv2d(x, w, b, { ...o, padding: 1 }),
+      ].map((conv) => {
+        manualSeed(5);
+        const w = randn(ws, { requiresGrad: true });
+        const b = randn([ws[0]], { requiresGrad: true });
+        const y = conv(w, b);
+        y.mul(randn(y.shape)).sum().backward();
+        return { y: y.data(), gw: w.grad?.data() };
+      });
+      expect(convs[0].y.length).toBeGreaterThan(0);
+      expect(convs[0].y).toEqual(convs[1].y);
+      expect(convs[0].gw).toEqual(convs[1].gw);
+    });
+  }
+});
+
 describe('modules', () => {
   it('Conv2d has PyTorch shapes, init bounds and repr', () => {
     tidy(() => {

@@ -30,7 +30,7 @@ pub(crate) const MR: usize = 2;
 pub(crate) const NR: usize = 16;
 /// Depth of a packed slab. One B micro-panel is `KC·NR·4` = 16 KiB, so it stays in L1 while the
 /// kernel sweeps the A panels of a block; deeper slabs amortise the C load/store per tile better.
-const KC: usize = 256;
+pub(crate) const KC: usize = 256;
 /// Rows of A packed at once: `MC·KC·4` = 128 KiB, which stays in L2 while it is reused for every
 /// B micro-panel of the slab.
 const MC: usize = 128;

@@ -4,7 +4,7 @@
 //! `_ld` variants place several samples' columns side by side for one batched GEMM, and
 //! `Im2colPanels` hands the GEMM that matrix without writing it.
 
-use super::gemm::{PackB, NR};
+use super::gemm::{PackB, KC, NR};
 
 /// The sweep of a kh×kw window (with stride, dilation and top/left padding) that produces an
 /// oh×ow output. Bottom/right padding only shows up in `oh`/`ow`: positions past the input
@@ -112,6 +112,18 @@ pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, row
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     for r in 0..rows {
         dst[r * dst_ld..r * dst_ld + len].copy_from_slice(&src[r * src_ld..r * src_ld + len]);
+    }
+}
+
+/// `dst[i·ld .. i·ld + len] = src[offs[i] .. offs[i] + len]` for every `i < offs.len()`: one
+/// short run of `src` per row of `dst` (see `simd::copy::copy_runs`).
+#[inline]
+pub fn copy_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: &[usize], len: usize) {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    super::simd::copy::copy_runs(dst, ld, src, offs, len);
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    for (i, &o) in offs.iter().enumerate() {
+        dst[i * ld..i * ld + len].copy_from_slice(&src[o..o + len]);
     }
 }
 
@@ -278,33 +290,35 @@ impl PackB for Transposed<'_, '_> {
 
 impl PackB for Im2colPanels<'_> {
     fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
+        // Depth row p of column j reads x[origin(j) + tap(p)]. The taps are listed once per
+        // slab (on the stack: the GEMM's slabs are at most KC deep); each panel then copies,
+        // per run of columns whose windows start at consecutive floats (the rest of an output
+        // row, at stride 1), one short row per depth row.
+        assert!(kc <= KC, "im2col panels: a slab deeper than KC = {KC}");
+        let mut taps = [0usize; KC];
+        // tap(p) with (channel, kernel row, kernel column) counted up rather than divided out.
         let win = &self.win;
-        for (j0, cols, panel) in panels(dst, jc, nc, kc) {
-            // Runs of columns whose windows start at consecutive floats of `x` (along an output
-            // row at stride 1): at most NR of them, each copied as one short row.
-            let mut runs = [(0usize, 0usize, 0usize); NR];
-            let mut count = 0;
-            for t in 0..cols {
-                let at = self.origin(j0 + t);
-                match runs[..count].last_mut() {
-                    Some((_, len, base)) if *base + *len == at => *len += 1,
-                    _ => {
-                        runs[count] = (t, 1, at);
-                        count += 1;
-                    }
+        let (mut ci, mut ki, mut kj) = (pc / (win.kh * win.kw), pc / win.kw % win.kh, pc % win.kw);
+        for t in &mut taps[..kc] {
+            *t = ci * self.h * self.w + ki * win.dh * self.w + kj * win.dw;
+            kj += 1;
+            if kj == win.kw {
+                kj = 0;
+                ki += 1;
+                if ki == win.kh {
+                    ki = 0;
+                    ci += 1;
                 }
             }
-            // Depth p is (channel, kernel row, kernel column), the column fastest; the kw taps of
-            // one kernel row read overlapping runs `dw` floats apart, so each run of columns takes
-            // one strided row copy per kernel row.
-            let mut p = pc;
-            while p < pc + kc {
-                let rows = (win.kw - p % win.kw).min(pc + kc - p);
-                let off = self.tap(p);
-                for &(t0, len, base) in &runs[..count] {
-                    copy_rows(&mut panel[(p - pc) * NR + t0..], NR, &self.x[base + off..], win.dw, rows, len);
-                }
-                p += rows;
+        }
+        let ow = win.ow;
+        for (j0, cols, panel) in panels(dst, jc, nc, kc) {
+            let mut t = 0;
+            while t < cols {
+                let j = j0 + t;
+                let len = if win.sw == 1 { (ow - j % ow).min(cols - t) } else { 1 };
+                copy_runs(&mut panel[t..], NR, &self.x[self.origin(j)..], &taps[..kc], len);
+                t += len;
             }
         }
     }

@@ -50,6 +50,49 @@ pub fn copy_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, row
     }
 }
 
+/// `dst[i·ld .. i·ld + len] = src[offs[i] .. offs[i] + len]` for every `i < offs.len()`: one
+/// short run of `src` per row of `dst`, for packing a GEMM panel straight from an image (a
+/// run is one output row's pixels under one kernel tap). Whole vectors, fully unrolled for the
+/// run lengths an output row splits a 16-wide panel into (4, 8, 12, 16). Panics (like slice
+/// indexing) if either slice is too short.
+#[inline]
+pub fn copy_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: &[usize], len: usize) {
+    match len {
+        4 => runs::<1>(dst, ld, src, offs),
+        8 => runs::<2>(dst, ld, src, offs),
+        12 => runs::<3>(dst, ld, src, offs),
+        16 => runs::<4>(dst, ld, src, offs),
+        _ => {
+            for (i, &o) in offs.iter().enumerate() {
+                copy_rows(&mut dst[i * ld..], 0, &src[o..], 0, 1, len);
+            }
+        }
+    }
+}
+
+/// `copy_runs` for runs of `4·V` floats.
+#[inline(always)]
+fn runs<const V: usize>(dst: &mut [f32], ld: usize, src: &[f32], offs: &[usize]) {
+    let len = 4 * V;
+    if offs.is_empty() {
+        return;
+    }
+    assert!((offs.len() - 1) * ld + len <= dst.len(), "run copy: destination too short");
+    let d = dst.as_mut_ptr();
+    for (i, &o) in offs.iter().enumerate() {
+        let s = &src[o..o + len];
+        for v in 0..V {
+            // SAFETY: s holds len = 4·V floats (sliced above, which checks the source) and
+            // i·ld + 4v + 4 ≤ (offs.len() − 1)·ld + len ≤ dst.len() (asserted above); `dst` is
+            // exclusively borrowed. wasm loads and stores have no alignment requirement.
+            unsafe {
+                let x = v128_load(s.as_ptr().add(4 * v) as *const v128);
+                v128_store(d.add(i * ld + 4 * v) as *mut v128, x);
+            }
+        }
+    }
+}
+
 /// `dst += src` over `rows` rows of `len` floats (rows `dst_ld` and `src_ld` apart), the
 /// col2im twin of `copy_rows`. Panics (like slice indexing) if either slice is too short.
 #[inline]
