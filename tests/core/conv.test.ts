@@ -126,11 +126,13 @@ describe('pooling matches PyTorch', () => {
       const values = Array.from({ length: 36 }, (_, i) => i % 7);
       values[18 + 5] = NaN; // window 2, second row
       values[17] = NaN; // window 8 (the tail), first row
+      values[6] = NaN; // window 3 holds two NaNs: the later one (25) wins, as PyTorch's
+      values[25] = NaN; // `val > maxval || isnan(val)` takes every NaN it meets
       const [v, idx] = F.maxPool2dWithIndices(tensor(values).reshape([1, 1, 2, 18]), 2);
       const out = Array.from(v.data());
-      expect(Number.isNaN(out[2]) && Number.isNaN(out[8])).toBe(true);
+      expect(Number.isNaN(out[2]) && Number.isNaN(out[3]) && Number.isNaN(out[8])).toBe(true);
       expect(Array.from(noGrad(() => F.maxPool2d(tensor(values).reshape([1, 1, 2, 18]), 2)).data())).toEqual(out);
-      expect(Array.from(idx.data())).toEqual([19, 20, 23, 6, 27, 11, 13, 33, 17]);
+      expect(Array.from(idx.data())).toEqual([19, 20, 23, 25, 27, 11, 13, 33, 17]);
     });
   });
 

@@ -75,7 +75,9 @@ fn max_pool_plane_general(x: &[f32], h: usize, w: usize, win: &Window, out: &mut
 }
 
 /// `max_pool_plane` when every window lies inside the plane (no padding, no dilation, no
-/// ceil-mode overhang: the common `MaxPool2d(k, s)`). It sweeps a whole output row per tap, in
+/// ceil-mode overhang: the common `MaxPool2d(k, s)`). On wasm, 2×2 windows at stride 2 (by far
+/// the commonest) take a kernel of their own that keeps four outputs' maxima in registers.
+/// Otherwise it sweeps a whole output row per tap, in
 /// the window's tap order, so each output sees the same taps in the same order with the same
 /// comparison as the general path, while the inner loop runs over contiguous outputs (and, on
 /// wasm, four at a time).
@@ -86,13 +88,22 @@ fn max_pool_plane_inside<const INDEX: bool>(x: &[f32], w: usize, win: &Window, o
         let best = &mut out[oy * ow..(oy + 1) * ow];
         let at: &mut [i32] = if INDEX { &mut idx[oy * ow..(oy + 1) * ow] } else { &mut [] };
         let y0 = oy * win.sh;
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let done = super::simd::pool::max_rows_2x2_stride_2::<INDEX>(x, w, y0, win, best, at);
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        let done = 0;
+        if done == ow {
+            continue;
+        }
+        let (best, at) = (&mut best[done..], if INDEX { &mut at[done..] } else { at });
+        let x0 = y0 * w + done * win.sw;
         best.fill(f32::NEG_INFINITY);
         for (ox, a) in at.iter_mut().enumerate() {
-            *a = (y0 * w + ox * win.sw) as i32;
+            *a = (x0 + ox * win.sw) as i32;
         }
         for i in 0..win.kh {
             for j in 0..win.kw {
-                let base = (y0 + i) * w + j;
+                let base = x0 + i * w + j;
                 max_tap_row::<INDEX>(&x[base..], base, win.sw, best, at);
             }
         }
