@@ -307,7 +307,8 @@ describe('the two im2col paths', () => {
   // An unpadded convolution packs the GEMM's panels straight from the image, a padded one
   // writes the im2col matrix first; both feed the same kernel in the same order. So a
   // convolution of a zero-padded image must give, bit for bit, the padded convolution's output
-  // and weight gradient. The shapes make output rows of 4, 7, 12, 16 and 22 pixels (every way
+  // and gradients (col2im adds the same terms in the same order, the padded one dropping those
+  // that land in the padding). The shapes make output rows of 4, 7, 12, 16 and 22 pixels (every way
   // a row splits a 16-wide panel, whole vectors and not), strided and dilated windows (runs of
   // one pixel), and c·kh·kw = 275 (two depth slabs, a kernel row cut between them).
   const cases: [string, number[], number[], ConvOpts][] = [
@@ -320,7 +321,7 @@ describe('the two im2col paths', () => {
   ];
   for (const [name, xs, ws, o] of cases) {
     it(name, () => {
-      const x = randn(xs);
+      const x = randn(xs, { requiresGrad: true });
       const convs = [
         (w: Tensor, b: Tensor) => F.conv2d(F.pad(x, [1, 1, 1, 1]), w, b, o),
         (w: Tensor, b: Tensor) => F.conv2d(x, w, b, { ...o, padding: 1 }),
@@ -330,11 +331,15 @@ describe('the two im2col paths', () => {
         const b = randn([ws[0]], { requiresGrad: true });
         const y = conv(w, b);
         y.mul(randn(y.shape)).sum().backward();
-        return { y: y.data(), gw: w.grad?.data() };
+        const gx = x.grad?.data();
+        x.grad = null;
+        return { y: y.data(), gw: w.grad?.data(), gx };
       });
       expect(convs[0].y.length).toBeGreaterThan(0);
+      expect(convs[0].gx?.length).toBe(x.numel());
       expect(convs[0].y).toEqual(convs[1].y);
       expect(convs[0].gw).toEqual(convs[1].gw);
+      expect(convs[0].gx).toEqual(convs[1].gx);
     });
   }
 });

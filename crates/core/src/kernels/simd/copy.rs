@@ -94,20 +94,35 @@ fn runs<const V: usize>(dst: &mut [f32], ld: usize, src: &[f32], offs: &[usize])
 }
 
 /// `dst += src` over `rows` rows of `len` floats (rows `dst_ld` and `src_ld` apart), the
-/// col2im twin of `copy_rows`. Panics (like slice indexing) if either slice is too short.
+/// col2im twin of `copy_rows`: whole vectors, fully unrolled for rows of 4, 8, 12 or 16 floats
+/// (an output row of a small feature map). Panics (like slice indexing) if either slice is too
+/// short.
 #[inline]
 pub fn add_rows(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
     if !rows_fit(dst.len(), dst_ld, src.len(), src_ld, rows, len) {
         return;
     }
+    match len {
+        4 => add_rows_of::<1>(dst, dst_ld, src, src_ld, rows, len),
+        8 => add_rows_of::<2>(dst, dst_ld, src, src_ld, rows, len),
+        12 => add_rows_of::<3>(dst, dst_ld, src, src_ld, rows, len),
+        16 => add_rows_of::<4>(dst, dst_ld, src, src_ld, rows, len),
+        _ => add_rows_of::<0>(dst, dst_ld, src, src_ld, rows, len),
+    }
+}
+
+/// `add_rows` after its bounds check, for rows of `4·V` floats (`V` > 0) or any `len` (`V` = 0).
+#[inline(always)]
+fn add_rows_of<const V: usize>(dst: &mut [f32], dst_ld: usize, src: &[f32], src_ld: usize, rows: usize, len: usize) {
     let (d, s) = (dst.as_mut_ptr(), src.as_ptr());
-    let vec_len = len / 4 * 4;
+    let vec_len = if V > 0 { 4 * V } else { len / 4 * 4 };
     for r in 0..rows {
         let (dr, sr) = (r * dst_ld, r * src_ld);
         let mut i = 0;
         while i < vec_len {
             // SAFETY: dr + i + 4 ≤ (rows−1)·dst_ld + len ≤ dst.len(), likewise for src (checked
-            // by `rows_fit`); `dst` is exclusively borrowed, so it does not overlap `src`.
+            // by `rows_fit` in `add_rows`); `dst` is exclusively borrowed, so it does not
+            // overlap `src`.
             unsafe {
                 let q = d.add(dr + i) as *mut v128;
                 v128_store(q, f32x4_add(v128_load(q), v128_load(s.add(sr + i) as *const v128)));
