@@ -261,28 +261,38 @@ impl PackB for Transposed<'_, '_> {
     fn pack_slab(&self, jc: usize, nc: usize, pc: usize, kc: usize, dst: &mut [f32]) {
         let src = self.0;
         let win = &src.win;
+        // The slab's depth (output pixels pc..pc+kc) as runs along output rows, listed once for
+        // every panel: (first depth row, window origin, length).
+        assert!(kc <= KC, "im2col panels: a slab deeper than KC = {KC}");
+        let mut runs = [(0usize, 0usize, 0usize); KC];
+        let (mut count, mut i) = (0, 0);
+        while i < kc {
+            let len = (win.ow - (pc + i) % win.ow).min(kc - i);
+            runs[count] = (i, src.origin(pc + i), len);
+            count += 1;
+            i += len;
+        }
+        let runs = &runs[..count];
         for (j0, cols, panel) in panels(dst, jc, nc, kc) {
             let mut taps = [0usize; NR];
             for (t, o) in taps[..cols].iter_mut().enumerate() {
                 *o = src.tap(j0 + t);
             }
-            let mut i = 0;
-            while i < kc {
-                // The pixels pc+i.. left in this output row, taken together.
-                let at = src.origin(pc + i);
-                let len = (win.ow - (pc + i) % win.ow).min(kc - i);
-                let block = &mut panel[i * NR..];
-                let whole = if win.sw == 1 { cols / 4 * 4 } else { 0 };
-                for t in (0..whole).step_by(4) {
+            // Four taps at a time through 4×4 transposes (at stride 1 a run's pixels of one tap
+            // are consecutive floats), the rest one float at a time.
+            let whole = if win.sw == 1 { cols / 4 * 4 } else { 0 };
+            for t in (0..whole).step_by(4) {
+                for &(i, at, len) in runs {
                     let offs = [at + taps[t], at + taps[t + 1], at + taps[t + 2], at + taps[t + 3]];
-                    transpose4_runs(&mut block[t..], NR, src.x, offs, len);
+                    transpose4_runs(&mut panel[i * NR + t..], NR, src.x, offs, len);
                 }
-                for (t, &tap) in taps[..cols].iter().enumerate().skip(whole) {
+            }
+            for (t, &tap) in taps[..cols].iter().enumerate().skip(whole) {
+                for &(i, at, len) in runs {
                     for q in 0..len {
-                        block[q * NR + t] = src.x[at + tap + q * win.sw];
+                        panel[(i + q) * NR + t] = src.x[at + tap + q * win.sw];
                     }
                 }
-                i += len;
             }
         }
     }
