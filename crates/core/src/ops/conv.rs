@@ -87,6 +87,13 @@ impl Geometry {
     fn out_shape(&self) -> Vec<usize> {
         vec![self.n, self.o, self.win.oh, self.win.ow]
     }
+
+    /// Whether the direct kernel computes this convolution (and its weight gradient): one
+    /// group, stride 1, no padding or dilation, and a shallow enough depth (`conv_direct::applies`).
+    fn direct(&self, p: &Conv2dParams) -> bool {
+        let win = &self.win;
+        self.groups == 1 && (win.sh, win.sw, win.dh, win.dw) == (1, 1, 1, 1) && p.padding == [0; 4] && conv_direct::applies(self.c, win.kh, win.kw, win.ow)
+    }
 }
 
 /// Output length of one axis, or None when the dilated kernel exceeds the padded input.
@@ -187,8 +194,7 @@ pub fn conv2d_values(x: &Tensor, w: &Tensor, b: Option<&Tensor>, p: &Conv2dParam
     };
     let (k, pp, og) = (geo.k(), geo.p(), geo.og);
     let win = &geo.win;
-    let plain = geo.groups == 1 && (win.sh, win.sw, win.dh, win.dw, win.pt, win.pl) == (1, 1, 1, 1, 0, 0) && p.padding == [0; 4];
-    if plain && conv_direct::applies(geo.c, win.kh, win.kw, win.ow) {
+    if geo.direct(p) {
         let (chw, opp) = (geo.c * geo.h * geo.w, geo.o * pp);
         return new_f32_overwritten(op, &geo.out_shape(), |out| {
             for s in 0..geo.n {
@@ -269,11 +275,15 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
     let (gs, xs, ws) = (g.f32s(op)?, x.f32s(op)?, w.f32s(op)?);
     let (k, pp, og) = (geo.k(), geo.p(), geo.og);
     let ns = chunk(&geo);
+    // Where the forward pass ran the direct kernel, so does the weight gradient; the GEMMs
+    // below are then only for dX.
+    let direct = geo.direct(p);
+    let gemms = need[0] || (need[1] && !direct);
     // As in the forward pass, the weight gradient reads col(X) straight from the images when
     // there is no padding; col2im still needs the matrix for dX.
     let implicit = p.padding == [0; 4];
     let mut col = scratch_f32(op, if implicit && !need[0] { 0 } else { k * ns * pp })?;
-    let mut gy = scratch_f32(op, og * ns * pp)?;
+    let mut gy = scratch_f32(op, if gemms { og * ns * pp } else { 0 })?;
     let (chw, cghw) = (geo.c * geo.h * geo.w, geo.cg * geo.h * geo.w);
 
     // dY of group `gi` for samples s0..s0+cnt as `[og, cnt·pp]`: per output channel, the
@@ -288,13 +298,20 @@ pub fn conv2d_backward(g: &Tensor, x: &Tensor, w: &Tensor, has_bias: bool, p: &C
 
     let mut dw = if need[1] { Some(crate::buffer::alloc_f32(op, w.numel())?) } else { None };
     let mut dx = if need[0] { Some(crate::buffer::alloc_f32(op, x.numel())?) } else { None };
-    for s0 in (0..geo.n).step_by(ns) {
+    if let (true, Some(dwt)) = (direct, dw.as_mut()) {
+        let (win, opp) = (&geo.win, geo.o * pp);
+        for s in 0..geo.n {
+            conv_direct::conv_direct_weight_grad(&xs[s * chw..(s + 1) * chw], geo.c, geo.h, geo.w, &gs[s * opp..(s + 1) * opp], geo.o, win.kh, win.kw, dwt);
+        }
+    }
+    let mut gemm_dw = if direct { None } else { dw.as_deref_mut() };
+    for s0 in (0..geo.n).step_by(ns).filter(|_| gemms) {
         let cnt = ns.min(geo.n - s0);
         let ld = cnt * pp;
         for gi in 0..geo.groups {
             gather(&mut gy, s0, cnt, gi);
             let gyc = &gy[..og * ld];
-            if let Some(dw) = dw.as_mut() {
+            if let Some(dw) = gemm_dw.as_deref_mut() {
                 let dwg = &mut dw[gi * og * k..(gi + 1) * og * k];
                 if implicit {
                     gemm_source(og, k, ld, gyc, false, &geo.panels(xs, s0, gi).transposed(), dwg, true);

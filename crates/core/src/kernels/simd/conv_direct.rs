@@ -120,3 +120,102 @@ unsafe fn strip<const R: usize>(xb: *const f32, mut op: *const usize, mut wp: *c
     });
     acc
 }
+
+/// The whole-vector part of `kernels::conv_direct::conv_direct_weight_grad`: for every output
+/// row, pixels `0 .. 4·⌊ow/4⌋` (returned; the caller sums the rest). Tiles of 2 channels × 4
+/// taps keep 8 accumulators over the whole sample: per 4 pixels, 2 gradient vectors and 4
+/// input vectors (one per tap) feed 8 mul+adds, 15 registers as in the GEMM kernel. A missing
+/// second channel or fourth tap repeats the last one, and its sums are dropped.
+///
+/// Called through a pointer read volatilely (as `gemm::kernel_column`): inlined into the
+/// backward pass (wasm-opt inlines a function with one call site), TurboFan kept its pointers
+/// and accumulators on the stack there, at half the speed.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn weight_grad(x: &[f32], w: usize, dy: &[f32], o: usize, k: usize, offs: &[usize], oh: usize, ow: usize, dwt: &mut [f32]) -> usize {
+    // SAFETY: `WEIGHT_GRAD` is an initialised, aligned static that is never written; a volatile
+    // read of it is an ordinary read that the optimisers may not fold.
+    let f = unsafe { core::ptr::read_volatile(&WEIGHT_GRAD) };
+    f(x, w, dy, o, k, offs, oh, ow, dwt)
+}
+
+type WeightGrad = fn(&[f32], usize, &[f32], usize, usize, &[usize], usize, usize, &mut [f32]) -> usize;
+static WEIGHT_GRAD: WeightGrad = weight_grad_sweep;
+
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn weight_grad_sweep(x: &[f32], w: usize, dy: &[f32], o: usize, k: usize, offs: &[usize], oh: usize, ow: usize, dwt: &mut [f32]) -> usize {
+    let vecs = ow / 4;
+    if vecs == 0 || oh == 0 || o == 0 {
+        return 0;
+    }
+    assert!(k > 0 && offs.len() == k && dy.len() >= o * oh * ow && dwt.len() >= o * k, "conv_direct weight grad: bad sizes");
+    // The loads read x[y·w + 4v + off .. + 4] for y < oh, v < vecs: up to the last row's last
+    // whole vector under the largest tap.
+    let last = (oh - 1) * w + 4 * vecs - 1 + offs.iter().copied().max().unwrap_or(0);
+    assert!(last < x.len(), "conv_direct weight grad: input too small");
+    let plane = oh * ow;
+    for oc0 in (0..o).step_by(2) {
+        let oc1 = (oc0 + 1).min(o - 1);
+        for t0 in (0..k).step_by(4) {
+            let tap = |q: usize| offs[(t0 + q).min(k - 1)];
+            // SAFETY: the gradient rows read dy[oc·plane + y·ow + 4v .. + 4] with oc < o, y < oh,
+            // 4v + 4 ≤ ow, inside `dy` (asserted); the input reads are bounded by `last`.
+            let acc = unsafe { tile(x.as_ptr(), w, dy.as_ptr().add(oc0 * plane), dy.as_ptr().add(oc1 * plane), [tap(0), tap(1), tap(2), tap(3)], oh, ow, vecs) };
+            for (r, oc) in [oc0, oc1].into_iter().enumerate().take(oc1 - oc0 + 1) {
+                for q in 0..(k - t0).min(4) {
+                    let v = acc[4 * r + q];
+                    let sum = (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v));
+                    dwt[oc * k + t0 + q] += sum;
+                }
+            }
+        }
+    }
+    4 * vecs
+}
+
+/// Σ over the sample's whole vectors of `dy_r · x[· + tap_q]`, as `acc[4r + q]`.
+///
+/// # Safety
+/// For y < oh and v < vecs, `dy0`/`dy1` must hold 4 floats at `y·ow + 4v` and `x` 4 floats at
+/// `y·w + 4v + tap` for each tap.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn tile(x: *const f32, w: usize, dy0: *const f32, dy1: *const f32, taps: [usize; 4], oh: usize, ow: usize, vecs: usize) -> [v128; 8] {
+    let z = f32x4_splat(0.0);
+    let (mut a00, mut a01, mut a02, mut a03) = (z, z, z, z);
+    let (mut a10, mut a11, mut a12, mut a13) = (z, z, z, z);
+    for y in 0..oh {
+        let (mut d0, mut d1) = (dy0.add(y * ow), dy1.add(y * ow));
+        let row = x.add(y * w);
+        let (mut x0, mut x1, mut x2, mut x3) = (row.add(taps[0]), row.add(taps[1]), row.add(taps[2]), row.add(taps[3]));
+        // One group of 4 pixels: 2 + 4 loads, 8 accumulators, 1 temporary.
+        macro_rules! step {
+            ($q:expr) => {{
+                // SAFETY: vector v + $q < vecs of row y (the loop exits before one past it);
+                // the function's contract covers those reads.
+                let (g0, g1) = (v128_load(d0.add(4 * $q) as *const v128), v128_load(d1.add(4 * $q) as *const v128));
+                let (v0, v1) = (v128_load(x0.add(4 * $q) as *const v128), v128_load(x1.add(4 * $q) as *const v128));
+                let (v2, v3) = (v128_load(x2.add(4 * $q) as *const v128), v128_load(x3.add(4 * $q) as *const v128));
+                a00 = f32x4_add(a00, f32x4_mul(g0, v0));
+                a01 = f32x4_add(a01, f32x4_mul(g0, v1));
+                a02 = f32x4_add(a02, f32x4_mul(g0, v2));
+                a03 = f32x4_add(a03, f32x4_mul(g0, v3));
+                a10 = f32x4_add(a10, f32x4_mul(g1, v0));
+                a11 = f32x4_add(a11, f32x4_mul(g1, v1));
+                a12 = f32x4_add(a12, f32x4_mul(g1, v2));
+                a13 = f32x4_add(a13, f32x4_mul(g1, v3));
+            }};
+        }
+        // Vectors remain past each round of four, so the pointers stay inside their rows.
+        unrolled_by_4!(vecs, step, {
+            d0 = d0.add(16);
+            d1 = d1.add(16);
+            x0 = x0.add(16);
+            x1 = x1.add(16);
+            x2 = x2.add(16);
+            x3 = x3.add(16);
+        });
+    }
+    [a00, a01, a02, a03, a10, a11, a12, a13]
+}
