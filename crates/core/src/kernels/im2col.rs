@@ -236,11 +236,23 @@ impl<'a> Im2colPanels<'a> {
         s * self.sample_stride + (q / self.win.ow) * self.win.sh * self.w + (q % self.win.ow) * self.win.sw
     }
 
-    /// Offset from a window's origin of depth row `p` (channel, kernel row, kernel column).
-    fn tap(&self, p: usize) -> usize {
+    /// `out[i]` = offset from a window's origin of depth row `p0 + i` (channel, kernel row,
+    /// kernel column), the three counted up rather than divided out per row.
+    fn taps(&self, p0: usize, out: &mut [usize]) {
         let win = &self.win;
-        let (ci, tap) = (p / (win.kh * win.kw), p % (win.kh * win.kw));
-        ci * self.h * self.w + (tap / win.kw) * win.dh * self.w + (tap % win.kw) * win.dw
+        let (mut ci, mut ki, mut kj) = (p0 / (win.kh * win.kw), p0 / win.kw % win.kh, p0 % win.kw);
+        for t in out {
+            *t = ci * self.h * self.w + ki * win.dh * self.w + kj * win.dw;
+            kj += 1;
+            if kj == win.kw {
+                kj = 0;
+                ki += 1;
+                if ki == win.kh {
+                    ki = 0;
+                    ci += 1;
+                }
+            }
+        }
     }
 
     /// The transpose of the matrix, `[samples·oh·ow, c·kh·kw]`: the B of a weight gradient
@@ -275,9 +287,7 @@ impl PackB for Transposed<'_, '_> {
         let runs = &runs[..count];
         for (j0, cols, panel) in panels(dst, jc, nc, kc) {
             let mut taps = [0usize; NR];
-            for (t, o) in taps[..cols].iter_mut().enumerate() {
-                *o = src.tap(j0 + t);
-            }
+            src.taps(j0, &mut taps[..cols]);
             // Four taps at a time through 4×4 transposes (at stride 1 a run's pixels of one tap
             // are consecutive floats), the rest one float at a time.
             let whole = if win.sw == 1 { cols / 4 * 4 } else { 0 };
@@ -306,21 +316,8 @@ impl PackB for Im2colPanels<'_> {
         // row, at stride 1), one short row per depth row.
         assert!(kc <= KC, "im2col panels: a slab deeper than KC = {KC}");
         let mut taps = [0usize; KC];
-        // tap(p) with (channel, kernel row, kernel column) counted up rather than divided out.
+        self.taps(pc, &mut taps[..kc]);
         let win = &self.win;
-        let (mut ci, mut ki, mut kj) = (pc / (win.kh * win.kw), pc / win.kw % win.kh, pc % win.kw);
-        for t in &mut taps[..kc] {
-            *t = ci * self.h * self.w + ki * win.dh * self.w + kj * win.dw;
-            kj += 1;
-            if kj == win.kw {
-                kj = 0;
-                ki += 1;
-                if ki == win.kh {
-                    ki = 0;
-                    ci += 1;
-                }
-            }
-        }
         let ow = win.ow;
         for (j0, cols, panel) in panels(dst, jc, nc, kc) {
             let mut t = 0;

@@ -164,9 +164,7 @@ fn weight_grad_sweep(x: &[f32], w: usize, dy: &[f32], o: usize, k: usize, offs: 
             let acc = unsafe { tile(x.as_ptr(), w, dy.as_ptr().add(oc0 * plane), dy.as_ptr().add(oc1 * plane), [tap(0), tap(1), tap(2), tap(3)], oh, ow, vecs) };
             for (r, oc) in [oc0, oc1].into_iter().enumerate().take(oc1 - oc0 + 1) {
                 for q in 0..(k - t0).min(4) {
-                    let v = acc[4 * r + q];
-                    let sum = (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v));
-                    dwt[oc * k + t0 + q] += sum;
+                    dwt[oc * k + t0 + q] += super::reduce::lane_sum(acc[4 * r + q]);
                 }
             }
         }

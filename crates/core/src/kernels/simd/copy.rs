@@ -62,6 +62,8 @@ pub fn copy_runs(dst: &mut [f32], ld: usize, src: &[f32], offs: &[usize], len: u
         8 => runs::<2>(dst, ld, src, offs),
         12 => runs::<3>(dst, ld, src, offs),
         16 => runs::<4>(dst, ld, src, offs),
+        // Other lengths: one row of vector moves each (`copy_from_slice` would be a
+        // `memory.copy` call per run).
         _ => {
             for (i, &o) in offs.iter().enumerate() {
                 copy_rows(&mut dst[i * ld..], 0, &src[o..], 0, 1, len);

@@ -29,8 +29,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
         i += 4;
     }
-    let s = f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3));
-    let mut total = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)) + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
+    let mut total = lane_sum(f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3)));
     for k in i..n {
         total += a[k] * b[k];
     }
@@ -60,10 +59,15 @@ pub fn sum(x: &[f32]) -> f32 {
         unsafe { s0 = f32x4_add(s0, v128_load(p.add(i) as *const v128)) };
         i += 4;
     }
-    let s = f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3));
-    let mut total = (f32x4_extract_lane::<0>(s) + f32x4_extract_lane::<1>(s)) + (f32x4_extract_lane::<2>(s) + f32x4_extract_lane::<3>(s));
+    let mut total = lane_sum(f32x4_add(f32x4_add(s0, s1), f32x4_add(s2, s3)));
     for v in &x[i..] {
         total += v;
     }
     total
+}
+
+/// The four lanes of `v` added pairwise: `(v0 + v1) + (v2 + v3)`.
+#[inline(always)]
+pub fn lane_sum(v: v128) -> f32 {
+    (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
 }
