@@ -99,13 +99,21 @@ export const raw: Exports = instance.exports;
 
 const utf8 = new TextDecoder();
 
+/**
+ * A wasm32 address from an export's i32 result: addresses are unsigned, but JS reads i32
+ * results as signed, so an address past 2 GiB of memory would come back negative.
+ */
+export function addr(ptr: number): number {
+  return ptr >>> 0;
+}
+
 function readText(ptr: number, len: number): string {
   return utf8.decode(new Uint8Array(raw.memory.buffer, ptr, len));
 }
 
 /** Throws the pending Rust error as a FerrogradError. */
 function throwLast(): never {
-  const msg = readText(raw.fg_error_ptr(), raw.fg_error_len());
+  const msg = readText(addr(raw.fg_error_ptr()), raw.fg_error_len());
   const tab = msg.indexOf('\t');
   throw new FerrogradError(tab < 0 ? 'value' : msg.slice(0, tab), tab < 0 ? msg : msg.slice(tab + 1));
 }
@@ -134,7 +142,7 @@ export function assertInts(op: string, what: string, values: readonly number[]):
 /** Puts integers into the args area; returns their count. */
 export function stageInts(op: string, what: string, values: readonly number[]): number {
   assertInts(op, what, values);
-  const ptr = raw.fg_args(values.length);
+  const ptr = addr(raw.fg_args(values.length));
   if (ptr === 0) throw new FerrogradError('oom', `${op}: out of memory staging ${values.length} arguments`);
   new Float64Array(raw.memory.buffer, ptr, values.length).set(values);
   return values.length;
@@ -182,28 +190,31 @@ export function outValue(i: number): number {
 
 export function readGradFn(id: number): string {
   const len = check(raw.fg_grad_fn(id));
-  return readText(raw.fg_text_ptr(), len);
+  return readText(addr(raw.fg_text_ptr()), len);
 }
 
 /** Creates a tensor from a typed array copy of `data`. */
 export function fromData(data: Float32Array | Int32Array, shape: readonly number[]): number {
   // The shape goes to the args area, the elements to the staging area; neither call touches the other.
   stageInts('tensor', 'shape sizes', shape);
-  const ptr = raw.fg_staging(data.byteLength);
+  const ptr = addr(raw.fg_staging(data.byteLength));
   if (ptr === 0) throwLast();
   new Uint8Array(raw.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return check(raw.fg_from_staging(data instanceof Int32Array ? 1 : 0, shape.length, data.length));
 }
 
-/** A copy of the elements of tensor `id`. */
-export function readData(id: number, dtype: DTypeCode, numel: number): Float32Array | Int32Array {
-  const ptr = raw.fg_data(id);
+/** A copy of the elements of tensor `id`: into `out` when given (its caller checked type and length), else a new array. */
+export function readData(id: number, dtype: DTypeCode, numel: number, out?: Float32Array | Int32Array): Float32Array | Int32Array {
+  const ptr = addr(raw.fg_data(id));
   if (ptr === 0) throwLast();
-  return dtype === 1 ? new Int32Array(raw.memory.buffer, ptr, numel).slice() : new Float32Array(raw.memory.buffer, ptr, numel).slice();
+  const view = dtype === 1 ? new Int32Array(raw.memory.buffer, ptr, numel) : new Float32Array(raw.memory.buffer, ptr, numel);
+  if (out === undefined) return view.slice();
+  out.set(view);
+  return out;
 }
 
 export function memoryStats(): { tensors: number; bytes: number; pooledBytes: number; wasmBytes: number } {
   raw.fg_memory();
-  const out = new Float64Array(raw.memory.buffer, raw.fg_out(), 3);
+  const out = new Float64Array(raw.memory.buffer, addr(raw.fg_out()), 3);
   return { tensors: out[0], bytes: out[1], pooledBytes: out[2], wasmBytes: raw.memory.buffer.byteLength };
 }

@@ -1,7 +1,7 @@
 // Typed wrappers over the raw exports: stage array arguments, check results. Every
 // function takes and returns tensor ids; the Tensor class turns them into objects.
 
-import { raw, check, checkOptional, stageInts, outValue, assertInts, type DTypeCode } from './core.js';
+import { raw, addr, check, checkOptional, stageInts, outValue, assertInts, type DTypeCode } from './core.js';
 
 /** Op codes shared with crates/core (Unary::from_code, BinaryOp::ALL). */
 export const UNARY = {
@@ -130,7 +130,7 @@ export const OPTIMIZER = { sgd: 0, adam: 1, rmsprop: 2, adagrad: 3 } as const;
 /** One fused update of `param` and its `state` tensors; `hyper` in crates/core's `Update` field order. */
 export function optimizerStep(kind: keyof typeof OPTIMIZER, param: number, grad: number, state: readonly number[], hyper: readonly number[]): void {
   const n = state.length + hyper.length;
-  const ptr = raw.fg_args(n);
+  const ptr = addr(raw.fg_args(n));
   const args = new Float64Array(raw.memory.buffer, ptr, n);
   args.set(state);
   args.set(hyper, state.length);
