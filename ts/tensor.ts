@@ -132,9 +132,30 @@ export class Tensor implements Tracked {
 
   // ---- reading out ----
 
-  /** A copy of the elements, row-major. */
-  data(): Float32Array | Int32Array {
-    return readData(this.id, dtypeCode(this.#dtype), this.numel());
+  /**
+   * A copy of the elements, row-major: a new array, or written into `out` (a typed array
+   * of this tensor's dtype and exactly `numel()` elements, which may be a view into a
+   * larger or shared buffer) and returned, so that reading in a loop allocates nothing.
+   *
+   * @example
+   * ```ts
+   * const buf = new Float32Array(x.numel());
+   * x.data(buf); // buf now holds x's values
+   * ```
+   */
+  data(): Float32Array | Int32Array;
+  data<T extends Float32Array | Int32Array>(out: T): T;
+  data(out?: Float32Array | Int32Array): Float32Array | Int32Array {
+    const n = this.numel();
+    if (out !== undefined) {
+      const want = this.#dtype === 'int32' ? 'Int32Array' : 'Float32Array';
+      const ok = this.#dtype === 'int32' ? out instanceof Int32Array : out instanceof Float32Array;
+      if (!ok || out.length !== n) {
+        const got = out instanceof Float32Array || out instanceof Int32Array ? `${out instanceof Int32Array ? 'an Int32Array' : 'a Float32Array'} of ${out.length}` : Object.prototype.toString.call(out);
+        throw new FerrogradError('value', `data: out must be a ${want} of ${n} elements for a ${this.#dtype} tensor of shape [${this.#shape.join(', ')}], got ${got}`);
+      }
+    }
+    return readData(this.id, dtypeCode(this.#dtype), n, out);
   }
   /** The value of a one-element tensor. */
   item(): number {
