@@ -109,6 +109,30 @@ describe('DataParallel', () => {
     }
   });
 
+  it('takes batches of changing sizes posted at once to the same bits as transferred arrays', async () => {
+    // With shared memory the shards go through a ring of slots sized by the largest batch
+    // so far: the 10-row batch sizes it, the 50-row one outgrows it while the first is in
+    // flight, and the fifth finds its slot still taken and travels as a transferred array.
+    const d = new datasets.Digits();
+    const x = d.data.div(16);
+    let at = 0;
+    const sized = [10, 50, 30, 50, 7].map((n): [Tensor, Tensor] => {
+      const b: [Tensor, Tensor] = [x.narrow(0, at, n), d.targets.narrow(0, at, n)];
+      at += n;
+      return b;
+    });
+    const run = async (sharedMemory: boolean): Promise<{ losses: number[]; weights: Record<string, Tensor> }> => {
+      const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, sharedMemory });
+      made.push(dp);
+      const losses = await Promise.all(sized.map(([xb, yb]) => dp.step(xb, yb)));
+      return { losses, weights: await dp.stateDict() };
+    };
+    const shared = await run(true);
+    const moved = await run(false);
+    expect(shared.losses).toEqual(moved.losses);
+    expect(maxDiff(shared.weights, moved.weights)).toBe(0);
+  });
+
   it('fit takes a DataLoader, whose batches it may outlive', async () => {
     const [x, y] = batches(1, 300)[0];
     const loader = new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 });

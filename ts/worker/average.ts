@@ -6,17 +6,28 @@
 import { tensor, zeros, type Tensor } from '../index.js';
 
 /**
- * `Σ weights[k]·grads[k]` as one flat float32 tensor of `numel` values, summed in rank
- * order (k = 0, 1, …); ranks with weight 0 (no rows this step) are skipped. Run it inside
- * `tidy`: the copies and products it makes are temporaries.
+ * `Σ weights[k]·grads[k]` over the flat gradients, as one float32 tensor per parameter
+ * (`shapes`, in the order the flat arrays hold them), summed in rank order (k = 0, 1, …);
+ * ranks with weight 0 (no rows this step) are skipped. Each term is copied in once and
+ * added in place. Run it inside `tidy`: the results are meant as gradients for one step.
  */
-export function gradientMean(grads: readonly (Float32Array | null)[], weights: readonly number[], numel: number): Tensor {
-  let sum: Tensor | null = null;
-  grads.forEach((g, k) => {
-    const w = weights[k];
-    if (w === 0 || g === null) return;
-    const term = tensor(g, { dtype: 'float32' });
-    sum = sum === null ? term.mul(w) : sum.add(term, w);
+export function gradientMean(grads: readonly (Float32Array | null)[], weights: readonly number[], shapes: readonly (readonly number[])[]): Tensor[] {
+  let at = 0;
+  return shapes.map((shape) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    let sum: Tensor | null = null;
+    grads.forEach((g, k) => {
+      const w = weights[k];
+      if (w === 0 || g === null) return;
+      const term = tensor(g.subarray(at, at + n), { shape: [...shape], dtype: 'float32' });
+      if (sum === null) {
+        sum = term.mul_(w);
+      } else {
+        sum.add_(term, w);
+        term.dispose();
+      }
+    });
+    at += n;
+    return sum ?? zeros([...shape]);
   });
-  return sum ?? zeros([numel]);
 }

@@ -45,15 +45,16 @@ export interface ShardResult {
 
 /**
  * A shared-memory step as the main thread posts it to each replica, on the replica's own
- * step port: its shard (null for a replica without rows this step), the step's number
- * (from 0) and the shard sizes over the batch size, per rank.
+ * step port: its shard (views of the ShardRing, or transferred arrays when the ring's slot
+ * was taken; null for a replica without rows this step), the step's number (from 0) and
+ * the shard sizes over the batch size, per rank.
  */
 export interface StepMessage {
   step: number;
   weights: number[];
   delayMs: number;
-  x: TensorWire | null;
-  y: TensorWire | null;
+  x: TensorWire<ArrayBufferLike> | null;
+  y: TensorWire<ArrayBufferLike> | null;
 }
 
 /**
@@ -90,6 +91,8 @@ interface Replica {
   config: ReplicaConfig;
   /** This replica's gradient slots in the shared buffer: [step parity][rank]. */
   slots: Float32Array[][] | null;
+  /** The parameters' shapes, in the order of the flat gradients. */
+  shapes: number[][];
 }
 
 let replica: Replica | null = null;
@@ -125,7 +128,7 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, step
   const numel = params.reduce((n, p) => n + p.numel(), 0);
   const { shared, workers } = config;
   const slots = shared === null ? null : [0, 1].map((parity) => Array.from({ length: workers }, (_, k) => new Float32Array(shared, ((parity * workers + k) * numel) * 4, numel)));
-  replica = { model, loss, optimizer, params, numel, config, slots };
+  replica = { model, loss, optimizer, params, numel, config, slots, shapes: params.map((p) => p.shape) };
   if (steps !== null) {
     const port = endpointOf(steps);
     const queued = queuedMessages(steps);
@@ -140,7 +143,7 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, step
   return numel;
 }
 
-function isWireOrNull(v: unknown): v is TensorWire | null {
+function isWireOrNull(v: unknown): v is TensorWire<ArrayBufferLike> | null {
   return v === null || (typeof v === 'object' && 'shape' in v && 'dtype' in v && 'data' in v);
 }
 
@@ -181,9 +184,10 @@ function gradientsInto(r: Replica, x: Tensor, y: Tensor, flat: Float32Array): nu
       let at = 0;
       for (const p of r.params) {
         const g = p.grad;
-        if (g !== null) flat.set(g.data(), at);
-        else flat.fill(0, at, at + p.numel());
-        at += p.numel();
+        const n = p.numel();
+        if (g !== null) g.data(flat.subarray(at, at + n));
+        else flat.fill(0, at, at + n);
+        at += n;
       }
       return l.item();
     });
@@ -244,7 +248,7 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
     // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
     if (delayMs > 0) sleepSync(delayMs);
     arriveAndWait(counter, workers * (step + 1), step, rank);
-    tidy(() => applyMean(r, gradientMean(slots, weights, r.numel)));
+    tidy(() => applyGradients(r, gradientMean(slots, weights, r.shapes)));
     if (Atomics.add(counter, APPLIED, 1) + 1 < workers * (step + 1)) return null;
     // The last to apply: every replica's loss was written before it arrived at the barrier.
     return losses.reduce((sum, loss, k) => sum + weights[k] * loss, 0);
@@ -277,16 +281,12 @@ function arriveAndWait(counter: Int32Array, target: number, step: number, rank: 
 export function applyAverage(avg: Float32Array | null): void {
   const r = need();
   if (avg === null || avg.length !== r.numel) throw new FerrogradError('value', `DataParallel: expected ${r.numel} averaged gradients`);
-  tidy(() => applyMean(r, tensor(avg, { dtype: 'float32' })));
+  tidy(() => applyGradients(r, gradientMean([avg], [1], r.shapes)));
 }
 
-/** One optimizer step with the flat mean gradient `mean`, whose slices become the parameters' gradients. */
-function applyMean(r: Replica, mean: Tensor): void {
-  let at = 0;
-  for (const p of r.params) {
-    p.grad = mean.narrow(0, at, p.numel()).reshape(p.shape);
-    at += p.numel();
-  }
+/** One optimizer step with `grads`, one per parameter. */
+function applyGradients(r: Replica, grads: Tensor[]): void {
+  r.params.forEach((p, i) => (p.grad = grads[i]));
   r.optimizer.step();
   r.optimizer.zeroGrad();
 }

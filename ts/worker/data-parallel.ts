@@ -85,6 +85,8 @@ export function shardSizes(n: number, k: number): number[] {
 export class DataParallel {
   readonly #clients: WorkerClient<HostApi>[];
   readonly #numel: number;
+  /** The parameters' shapes, in the order of the flat gradients. */
+  readonly #shapes: number[][];
   /** The shared-memory steps' ports; null when gradients are transferred. */
   readonly #steps: StepChannel | null;
   readonly #delay: ((rank: number, step: number) => number) | undefined;
@@ -94,9 +96,10 @@ export class DataParallel {
   /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
   #broken: unknown = undefined;
 
-  private constructor(clients: WorkerClient<HostApi>[], numel: number, steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
+  private constructor(clients: WorkerClient<HostApi>[], shapes: number[][], steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
     this.#clients = clients;
-    this.#numel = numel;
+    this.#shapes = shapes;
+    this.#numel = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
     this.#steps = steps;
     this.#delay = delay;
     // A worker that dies fails every step in flight (later ones fail at the post).
@@ -114,11 +117,12 @@ export class DataParallel {
       throw new FerrogradError('usage', 'DataParallel: sharedMemory needs SharedArrayBuffer, which browsers only allow on cross-origin isolated pages (COOP/COEP headers)');
     }
     const bytes = saveModel(model, options.source === undefined ? {} : { source: options.source });
-    const numel = model.parameters().reduce((n, p) => n + p.numel(), 0);
+    const shapes = model.parameters().map((p) => p.shape);
+    const numel = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
     // One gradient slot per replica, twice (even and odd steps): see sharedStep.
     const shared = useShared ? new SharedArrayBuffer(2 * workers * numel * 4) : null;
     const barrier = useShared ? new SharedArrayBuffer(barrierBytes(workers)) : null;
-    const steps = useShared ? new StepChannel(workers) : null;
+    const steps = useShared ? new StepChannel(workers, FIT_QUEUE) : null;
     const seed = options.seed ?? randint(0, 2 ** 30, [1]).item();
     if (!Number.isInteger(seed)) throw new FerrogradError('value', `DataParallel: seed must be an integer, got ${seed}`);
     const loss: LossSpec = typeof options.loss === 'string' ? { name: options.loss } : options.loss;
@@ -137,7 +141,7 @@ export class DataParallel {
       await Promise.all(clients.map((c) => c.terminate()));
       throw e;
     }
-    return new DataParallel(clients, numel, steps, options.replicaDelayMs);
+    return new DataParallel(clients, shapes, steps, options.replicaDelayMs);
   }
 
   /** Number of replicas. */
@@ -260,8 +264,11 @@ export class DataParallel {
       if (res.grads === null || res.grads.length !== this.#numel) throw new FerrogradError('value', `DataParallel: replica ${rank} sent no gradients`);
       return res.grads;
     });
-    const mean = tidy(() => gradientMean(grads, weights, this.#numel).data());
-    const avg = mean instanceof Float32Array ? mean : Float32Array.from(mean);
+    const avg = new Float32Array(this.#numel);
+    tidy(() => {
+      let at = 0;
+      for (const g of gradientMean(grads, weights, this.#shapes)) at += g.data(avg.subarray(at, at + g.numel())).length;
+    });
     await Promise.all(
       this.#clients.map((c) => {
         const copy = avg.slice();

@@ -10,11 +10,14 @@
 import { transferHandlers, type TransferHandler } from 'comlink';
 import { Tensor, tensor, FerrogradError, type DType } from '../index.js';
 
-/** A tensor on the wire: what `postMessage` actually carries. */
-export interface TensorWire {
+/**
+ * A tensor on the wire: what `postMessage` actually carries. Its data is over an
+ * ArrayBuffer of its own (transferred) or, for DataParallel's shards, a view of shared memory.
+ */
+export interface TensorWire<B extends ArrayBufferLike = ArrayBuffer> {
   shape: number[];
   dtype: DType;
-  data: Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
+  data: Float32Array<B> | Int32Array<B>;
 }
 
 /** Several tensors on the wire: an array of them, or a record such as a state dict. */
