@@ -6,8 +6,9 @@
 //     medians over the turns after WARMUP steps, and the median ratio of neighbouring turns;
 //   - held-out accuracy of each after the same epochs over the same batches;
 //   - two 2-worker runs with the same seed: identical weights, compared as bytes;
-//   - where a 2-worker step's time goes: the shard's compute (measured on this thread
-//     with the same wasm) against the whole step.
+//   - the machine's ceiling in the same turns: plain worker threads (no DataParallel)
+//     running the same forward + backward, BATCH rows on one thread alone against
+//     BATCH / 2 rows on each of two threads at once, and how close DataParallel came to it.
 // Workers run the built package, so this imports dist/: `npm run build` first.
 //
 //   npm run bench:data-parallel            (DP_TRAIN=60000 DP_EPOCHS=2 DP_BATCH=64 by default)
@@ -121,7 +122,7 @@ interface Trained {
  * phases fall on every configuration alike; stretches after WARMUP steps are timed.
  * `fit` keeps the next step queued in the workers, as a training loop would.
  */
-async function trainInTurn(workerCounts: number[], data: { train: Split; test: Split }): Promise<Trained[]> {
+async function trainInTurn(workerCounts: number[], data: { train: Split; test: Split }, probe: CeilingProbe | null = null): Promise<Trained[]> {
   const batches = Array.from({ length: EPOCHS }, (_, epoch) => epochBatches(data.train, epoch)).flat();
   const runs = await Promise.all(
     workerCounts.map(async (workers) => {
@@ -140,6 +141,7 @@ async function trainInTurn(workerCounts: number[], data: { train: Split; test: S
         const ms = performance.now() - t0;
         if (at >= WARMUP && chunk.length === STRETCH) r.stretches.push((STRETCH * BATCH * 1000) / ms);
       }
+      if (probe !== null && at >= WARMUP && chunk.length === STRETCH) await probe.turn();
     }
     return await Promise.all(
       runs.map(async (r) => {
@@ -153,64 +155,86 @@ async function trainInTurn(workerCounts: number[], data: { train: Split; test: S
   }
 }
 
-/** Forward + backward of one shard on this thread: what a replica computes per step. */
-function shardComputeMs(train: Split, rows: number): number {
-  manualSeed(SEED);
-  const model = lectureCnn();
-  const lossFn = new nn.CrossEntropyLoss();
-  const times: number[] = [];
-  for (let i = 0; i < 30; i++) {
-    const t0 = performance.now();
-    tidy(() => {
-      const l = lossFn.forward(model.forward(train.x.narrow(0, i * rows, rows)), train.y.narrow(0, i * rows, rows));
-      l.backward();
-      return l.item();
-    });
-    for (const p of model.parameters()) p.grad = null;
-    if (i >= 5) times.push(performance.now() - t0);
-  }
-  return median(times);
-}
-
 /**
- * The machine's parallel capacity right now, without DataParallel: plain worker threads
- * that each run forward + backward of a 32-row shard 40 times, 1 thread alone vs 2 at
- * once. On a loaded 2-core machine this ceiling, not the coordination, bounds the ratio.
+ * The machine's parallel ceiling, measured in the same turns as DataParallel: two plain
+ * worker threads (no DataParallel, no messages per step) running forward + backward of
+ * the lecture's CNN on random data. Each turn times STRETCH steps of BATCH rows on one
+ * thread alone, then STRETCH steps of BATCH / 2 rows on each thread at once: their ratio
+ * is what a perfect two-way split of the batch would give at that moment. On a shared
+ * 2-core machine it moves with the neighbours' load, which bounds DataParallel's ratio.
  */
-async function computeCeiling(): Promise<{ one: number; two: number[] }> {
-  const index = new URL('../dist/index.js', import.meta.url).href;
-  const code = `
-    const { parentPort } = require('node:worker_threads');
-    import(${JSON.stringify(index)}).then(({ nn, randn, randint, tidy, manualSeed }) => {
-      manualSeed(1);
-      const m = new nn.Sequential(new nn.Conv2d(1, 10, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(10, 20, 5), new nn.ReLU(), new nn.MaxPool2d(2),
-        new nn.Flatten(), new nn.Dropout(0.25), new nn.Linear(320, 100), new nn.ReLU(), new nn.Linear(100, 10));
-      const lf = new nn.CrossEntropyLoss();
-      const x = randn([${BATCH / 2}, 1, 28, 28]);
-      const y = randint(0, 10, [${BATCH / 2}]);
-      const step = () => tidy(() => { lf.forward(m.forward(x), y).backward(); for (const p of m.parameters()) p.grad = null; });
-      for (let i = 0; i < 5; i++) step();
-      const t0 = performance.now();
-      for (let i = 0; i < 40; i++) step();
-      parentPort.postMessage((performance.now() - t0) / 40);
-    });`;
-  const threads = (k: number): Promise<number[]> =>
-    Promise.all(
-      Array.from(
-        { length: k },
+class CeilingProbe {
+  /** Per turn: ms per step of BATCH rows alone, and of BATCH / 2 rows on two threads at once (the slower). */
+  readonly alone: number[] = [];
+  readonly together: number[] = [];
+  readonly #threads: Worker[];
+
+  private constructor(threads: Worker[]) {
+    this.#threads = threads;
+  }
+
+  static async start(): Promise<CeilingProbe> {
+    const index = new URL('../dist/index.js', import.meta.url).href;
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(index)}).then(({ nn, randn, randint, tidy, manualSeed }) => {
+        manualSeed(1);
+        const m = new nn.Sequential(new nn.Conv2d(1, 10, 5), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Conv2d(10, 20, 5), new nn.ReLU(), new nn.MaxPool2d(2),
+          new nn.Flatten(), new nn.Dropout(0.25), new nn.Linear(320, 100), new nn.ReLU(), new nn.Linear(100, 10));
+        const lf = new nn.CrossEntropyLoss();
+        const x = randn([${BATCH}, 1, 28, 28]);
+        const y = randint(0, 10, [${BATCH}]);
+        const shards = { ${BATCH}: [x, y], ${BATCH / 2}: [x.narrow(0, 0, ${BATCH / 2}), y.narrow(0, 0, ${BATCH / 2})] };
+        parentPort.on('message', ({ rows, steps }) => {
+          const [xs, ys] = shards[rows];
+          const t0 = performance.now();
+          for (let i = 0; i < steps; i++) tidy(() => { lf.forward(m.forward(xs), ys).backward(); for (const p of m.parameters()) p.grad = null; });
+          parentPort.postMessage((performance.now() - t0) / steps);
+        });
+        parentPort.postMessage(0);
+      });`;
+    const threads = await Promise.all(
+      [0, 1].map(
         () =>
-          new Promise<number>((resolve, reject) => {
+          new Promise<Worker>((resolve, reject) => {
             const w = new Worker(code, { eval: true });
-            w.on('message', (ms: number) => {
-              resolve(ms);
-              void w.terminate();
-            });
-            w.on('error', reject);
+            w.once('message', () => resolve(w));
+            w.once('error', reject);
           }),
       ),
     );
-  const [one] = await threads(1);
-  return { one, two: await threads(2) };
+    const probe = new CeilingProbe(threads);
+    // Warm-up, as for the replicas: until TurboFan has compiled the kernels.
+    for (let i = 0; i < WARMUP / STRETCH; i++) await probe.#run(BATCH / 2, 2);
+    return probe;
+  }
+
+  #run(rows: number, threads: number): Promise<number> {
+    return Promise.all(
+      this.#threads.slice(0, threads).map(
+        (w) =>
+          new Promise<number>((resolve) => {
+            w.once('message', resolve);
+            w.postMessage({ rows, steps: STRETCH });
+          }),
+      ),
+    ).then((ms) => Math.max(...ms));
+  }
+
+  /** One turn: the batch on one thread, then half of it on each of two. */
+  async turn(): Promise<void> {
+    this.alone.push(await this.#run(BATCH, 1));
+    this.together.push(await this.#run(BATCH / 2, 2));
+  }
+
+  /** Per turn: what a perfect split would gain, step time alone over step time of two halves at once. */
+  get ceilings(): number[] {
+    return this.alone.map((t, i) => t / this.together[i]);
+  }
+
+  async terminate(): Promise<void> {
+    await Promise.all(this.#threads.map((w) => w.terminate()));
+  }
 }
 
 const data = await loadData();
@@ -218,12 +242,10 @@ const load0 = loadavg();
 console.log(`DataParallel on the lecture's CNN: ${data.source}, batch ${BATCH}, ${EPOCHS} epoch(s), SGD lr 0.05 momentum 0.9`);
 console.log(`load average before: ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 
-const [one, two] = await trainInTurn([1, 2], data);
+const probe = await CeilingProbe.start();
+const [one, two] = await trainInTurn([1, 2], data, probe).finally(() => probe.terminate());
 const [twoAgain] = await trainInTurn([2], data);
-const ceiling = await computeCeiling();
 const load1 = loadavg();
-const full = shardComputeMs(data.train, BATCH);
-const half = shardComputeMs(data.train, BATCH / 2);
 
 const same = two.bytes.length === twoAgain.bytes.length && two.bytes.every((b, i) => b === twoAgain.bytes[i]);
 const rate = (r: Trained): number => median(r.stretches);
@@ -240,14 +262,15 @@ console.log(
 );
 console.log(`accuracy difference: ${(100 * Math.abs(two.accuracy - one.accuracy)).toFixed(2)} points`);
 console.log(`two 2-worker runs with seed ${SEED}: weights ${same ? 'identical' : 'DIFFERENT'} (${two.bytes.length} bytes of safetensors compared; second run ${(100 * twoAgain.accuracy).toFixed(2)} %)`);
+const ceilings = probe.ceilings;
+const reached = ratios.map((r, i) => r / ceilings[i]);
 console.log(
-  `where a step goes: forward+backward of ${BATCH} rows on one thread ${full.toFixed(1)} ms, of ${BATCH / 2} rows ${half.toFixed(1)} ms; ` +
-    `1-worker step ${stepMs(one).toFixed(1)} ms (overhead ${(stepMs(one) - full).toFixed(1)} ms), 2-worker step ${stepMs(two).toFixed(1)} ms (overhead over a ${BATCH / 2}-row shard ${(stepMs(two) - half).toFixed(1)} ms)`,
+  `machine ceiling in the same turns (plain threads, no DataParallel): ${BATCH} rows on one thread ${median(probe.alone).toFixed(1)} ms a step, ` +
+    `${BATCH / 2} rows on each of two at once ${median(probe.together).toFixed(1)} ms: a perfect split gives ${median(ceilings).toFixed(2)}× ` +
+    `(quartiles ${quantile(ceilings, 0.25).toFixed(2)}-${quantile(ceilings, 0.75).toFixed(2)}×); DataParallel reached a median ${(100 * median(reached)).toFixed(0)} % of it turn by turn`,
 );
-const slowdown = Math.max(...ceiling.two) / ceiling.one;
 console.log(
-  `parallel capacity now (plain threads, no DataParallel): a ${BATCH / 2}-row forward+backward takes ${ceiling.one.toFixed(1)} ms on 1 thread alone, ` +
-    `${ceiling.two.map((t) => t.toFixed(1)).join(' / ')} ms on 2 at once: at most ${(2 / slowdown).toFixed(2)}× from a second worker on this machine now`,
+  `overhead per step over the plain threads: 1 worker ${(stepMs(one) - median(probe.alone)).toFixed(1)} ms, 2 workers ${(stepMs(two) - median(probe.together)).toFixed(1)} ms`,
 );
 console.log(`load average after: ${load1.map((l) => l.toFixed(2)).join(' ')}`);
 if (!same) process.exitCode = 1;
