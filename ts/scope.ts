@@ -9,6 +9,11 @@ export interface Tracked {
   /** Frees the handle; `reason` is reported if the object is used afterwards. */
   release(reason: string): void;
   readonly isDisposed: boolean;
+  /**
+   * Called once when the object leaves the scopes without being freed (kept, or returned
+   * from the outermost scope): from now on only `dispose()` or the garbage collector frees it.
+   */
+  unscoped(): void;
 }
 
 const TRACKED = Symbol.for('ferrograd.tracked');
@@ -33,15 +38,18 @@ function isTracked(v: unknown): v is Tracked {
   return typeof v === 'object' && v !== null && TRACKED in v;
 }
 
-/** Registers a new object with the innermost scope, if any. */
-export function track(t: Tracked): void {
+/** Registers a new object with the innermost scope; false when no scope is open (it is unscoped from the start). */
+export function track(t: Tracked): boolean {
   const top = scopes[scopes.length - 1];
-  if (top !== undefined) top.owned.add(t);
+  if (top === undefined) return false;
+  top.owned.add(t);
+  return true;
 }
 
-/** Removes `t` from whichever scope owns it (it was disposed by hand). */
-export function untrack(t: Tracked): void {
-  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].owned.delete(t)) return;
+/** Removes `t` from whichever scope owns it; false if none did. */
+export function untrack(t: Tracked): boolean {
+  for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].owned.delete(t)) return true;
+  return false;
 }
 
 /**
@@ -56,7 +64,7 @@ export function untrack(t: Tracked): void {
  */
 export function keep<T extends Tracked>(t: T): T {
   kept.add(t);
-  untrack(t);
+  if (untrack(t) && !t.isDisposed) t.unscoped();
   return t;
 }
 
@@ -152,6 +160,7 @@ function endScope(scope: Scope, survivors: Set<Tracked>): void {
   for (const t of scope.owned) {
     if (survivors.has(t)) {
       if (parent !== undefined) parent.owned.add(t);
+      else if (!t.isDisposed) t.unscoped();
     } else if (!t.isDisposed) {
       t.release(`at the end of ${scope.name}`);
     }

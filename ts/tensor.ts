@@ -27,11 +27,15 @@ interface Handle {
   live: boolean;
 }
 
-// The backstop for tensors dropped outside any scope without dispose(). A tensor freed by
-// hand marks its handle dead rather than unregistering: registering with an unregister
-// token cost twice as much as registering without one, on every tensor made.
+// The backstop for tensors dropped outside any scope without dispose(). Only unscoped
+// tensors are registered (made outside every scope, or leaving the scopes kept or returned):
+// a scope frees the rest itself, and each registration is a weak cell that every young-
+// generation collection has to process. A tensor freed by hand marks its handle dead
+// rather than unregistering: registering with an unregister token cost twice as much as
+// registering without one.
 const registry = new FinalizationRegistry<Handle>((h) => {
   if (h.live) ops.free(h.id);
+  h.live = false;
 });
 
 /** Options of `backward`. */
@@ -65,8 +69,7 @@ export class Tensor implements Tracked {
     this.#shape = Object.freeze(i.shape);
     this.#dtype = DTYPE_NAMES[i.dtype];
     this.#handle = { id, live: true };
-    registry.register(this, this.#handle);
-    track(this);
+    if (!track(this)) this.unscoped();
   }
 
   /** The core id; throws the "freed" error if the tensor has been freed. */
@@ -119,6 +122,10 @@ export class Tensor implements Tracked {
     if (this.#freed !== null) return;
     untrack(this);
     this.release('by dispose()');
+  }
+  /** Hands this tensor to the garbage collector's backstop; scopes call it (see `Tracked`). */
+  unscoped(): void {
+    if (this.#handle.live) registry.register(this, this.#handle);
   }
   release(reason: string): void {
     if (this.#freed !== null) return;

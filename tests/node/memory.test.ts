@@ -1,7 +1,7 @@
 // Memory over time: a long training loop stays flat, and tensors dropped outside any
 // scope are reclaimed by the garbage collector (vitest runs Node with --expose-gc).
 import { describe, expect, it } from 'vitest';
-import { randn, tidy, noGrad, memory, zeros, manualSeed } from '../../ts/index.js';
+import { randn, tidy, keep, noGrad, memory, zeros, manualSeed } from '../../ts/index.js';
 
 declare const gc: (() => void) | undefined;
 
@@ -59,6 +59,21 @@ describe('memory', () => {
     })();
     expect(memory().tensors).toBe(base.tensors + 200);
     expect(memory().bytes - base.bytes).toBe(200 * 400_000);
+    await collectGarbage(() => memory().tensors === base.tensors);
+    expect(memory().tensors).toBe(base.tensors);
+    expect(memory().bytes).toBe(base.bytes);
+  });
+
+  it('reclaims dropped tensors that left the scopes: returned from the outermost tidy, or kept', { timeout: 60_000 }, async () => {
+    // Tensors made inside a scope are handed to the garbage collector's backstop only when
+    // they leave the scopes; one returned through a nested scope is still scope-owned.
+    await collectGarbage(() => true);
+    const base = memory();
+    (() => {
+      for (let i = 0; i < 50; i++) tidy(() => tidy(() => randn([100_000]).add(1)));
+      for (let i = 0; i < 50; i++) tidy(() => void keep(randn([100_000]).mul(2)));
+    })();
+    expect(memory().tensors).toBe(base.tensors + 100);
     await collectGarbage(() => memory().tensors === base.tensors);
     expect(memory().tensors).toBe(base.tensors);
     expect(memory().bytes).toBe(base.bytes);
