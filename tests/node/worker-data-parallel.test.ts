@@ -133,6 +133,20 @@ describe('DataParallel', () => {
     expect(maxDiff(shared.weights, moved.weights)).toBe(0);
   });
 
+  it('rejects a step on a freed tensor without posting it, and runs the next ones', async () => {
+    for (const sharedMemory of [true, false]) {
+      const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, sharedMemory });
+      made.push(dp);
+      const [[x, y], [x2, y2]] = batches(2);
+      const freed = x.clone();
+      freed.dispose();
+      await expect(dp.step(freed, y)).rejects.toThrow(/freed by dispose\(\)/);
+      // The replicas number steps without gaps: a step lost here would leave them waiting.
+      expect(await dp.step(x, y)).toBeGreaterThan(0);
+      expect(await dp.step(x2, y2)).toBeGreaterThan(0);
+    }
+  });
+
   it('fit takes a DataLoader, whose batches it may outlive', async () => {
     const [x, y] = batches(1, 300)[0];
     const loader = new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 });

@@ -159,7 +159,7 @@ export class DataParallel {
    *
    * Steps run in the order they are called, and the batch is copied out when `step` is
    * called, so `x` and `y` may be freed as soon as it returns. With shared memory the
-   * shards are posted at once: a step called before the previous one has resolved is
+   * batch is posted at once: a step called before the previous one has resolved is
    * already queued in the workers when they finish that one, and they go on without
    * waiting for the main thread. `fit` keeps two steps queued that way.
    */
@@ -170,12 +170,19 @@ export class DataParallel {
     }
     if (n === 0) return Promise.reject(new FerrogradError('value', 'DataParallel.step: the batch is empty'));
     if (this.#broken !== undefined) return Promise.reject(new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`));
-    const step = this.#stepCount++;
+    const step = this.#stepCount;
     const sizes = shardSizes(n, this.workers);
-    const shards = this.#cut(x, y, sizes);
     // Each shard's share of the batch mean, per rank (0 for a replica without rows).
     const weights = sizes.map((len) => len / n);
-    const done = this.#steps !== null ? this.#sharedStep(this.#steps, shards, step, weights) : this.#transferredStep(shards, step, weights, this.#last);
+    let done: Promise<number>;
+    try {
+      done = this.#steps !== null ? this.#sharedStep(this.#steps, x, y, sizes, step, weights) : this.#transferredStep(this.#cut(x, y, sizes), step, weights, this.#last);
+    } catch (e) {
+      // The batch could not be read (a freed tensor): nothing was posted, and the step's
+      // number stays free, since the replicas count steps without gaps.
+      return Promise.reject(e);
+    }
+    this.#stepCount++;
     this.#last = done.catch((e: unknown) => {
       // Over shared memory the replicas may now disagree (some applied the step, some
       // not): no later step may run. Without it, a failed step applied nothing anywhere.
@@ -279,21 +286,16 @@ export class DataParallel {
   }
 
   /**
-   * A step over shared memory: one message per replica carrying its shard, posted now;
-   * the replicas meet at a barrier, each averages the gradients of all in rank order and
-   * applies them, and the last to finish reports the batch's loss. The main thread only
-   * cuts the batch.
+   * A step over shared memory: one message per replica carrying views of its rows of the
+   * batch, posted now; the replicas meet at a barrier, each averages the gradients of all
+   * in rank order and applies them, and the last to finish reports the batch's loss. The
+   * main thread only copies the batch once.
    */
-  #sharedStep(channel: StepChannel, shards: ([Tensor, Tensor] | null)[], step: number, weights: number[]): Promise<number> {
-    try {
-      const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
-      if (dead) return Promise.reject(dead);
-      // Each replica runs the steps in the order they were posted.
-      return channel.post(step, shards, weights, (rank) => this.#delay?.(rank, step) ?? 0);
-    } finally {
-      // Serialized (copied out) by post: these copies can go.
-      for (const shard of shards) shard?.forEach((t) => t.dispose());
-    }
+  #sharedStep(channel: StepChannel, x: Tensor, y: Tensor, sizes: number[], step: number, weights: number[]): Promise<number> {
+    const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
+    if (dead) return Promise.reject(dead);
+    // Each replica runs the steps in the order they were posted.
+    return channel.post(step, x, y, sizes, weights, (rank) => this.#delay?.(rank, step) ?? 0);
   }
 
   /** The trained weights after every step called so far (from replica 0; all replicas hold the same). */

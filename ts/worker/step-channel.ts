@@ -3,15 +3,15 @@
 // from whichever replica applied it last. On a 2-core machine the main thread's work
 // per step is taken from a replica's core, and the other replica waits for that one at
 // the barrier, so a call and a reply per replica (Comlink's proxies and promises, and a
-// wake-up per reply) cost more than their own time. The shards themselves go through a
-// ShardRing in shared memory.
+// wake-up per reply) cost more than their own time. The batches themselves go through a
+// BatchRing in shared memory.
 
 import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
 import { endpointOf } from './env.js';
-import { rebuildThrown, toWire, type TensorWire, type ThrownWire } from './transfer.js';
+import { rebuildThrown, type ThrownWire } from './transfer.js';
 import { FOLLOW_ON, type StepMessage } from './data-parallel-runtime.js';
-import { ShardRing } from './shard-ring.js';
+import { BatchRing } from './batch-ring.js';
 
 interface Pending {
   resolve: (loss: number) => void;
@@ -31,14 +31,14 @@ export class StepChannel {
   readonly #remote: MessagePort[];
   readonly #endpoints: Endpoint[];
   readonly #pending = new Map<number, Pending>();
-  readonly #ring: ShardRing;
+  readonly #ring: BatchRing;
 
   /**
    * One channel per replica; `remotePort(k)` goes to replica k. Steps posted while `ahead`
    * others are still in flight find their shards' slot in the ring free.
    */
   constructor(workers: number, ahead: number) {
-    this.#ring = new ShardRing(ahead + 2);
+    this.#ring = new BatchRing(ahead + 2);
     const channels = Array.from({ length: workers }, () => new MessageChannel());
     this.#ports = channels.map((c) => c.port1);
     this.#remote = channels.map((c) => c.port2);
@@ -55,26 +55,18 @@ export class StepChannel {
   }
 
   /**
-   * Posts step `step` to every replica: rank k gets `shards[k]` (copied now, into the
-   * ring, or into transferred arrays when so many steps are in flight that its slot is
-   * still taken; null for no rows). Resolves with the batch's mean loss.
+   * Posts step `step` to every replica: rank k gets its rows of `(x, y)` (`sizes`, in rank
+   * order; copied now, into the ring, or into transferred arrays when so many steps are in
+   * flight that its slot is still taken). Resolves with the batch's mean loss.
    */
-  post(step: number, shards: ([Tensor, Tensor] | null)[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
-    const placed = this.#ring.place(step, shards, (s) => this.#pending.has(s));
+  post(step: number, x: Tensor, y: Tensor, sizes: readonly number[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
+    const { shards, shared } = this.#ring.place(step, x, y, sizes, (s) => this.#pending.has(s));
     const done = new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
     this.#endpoints.forEach((ep, rank) => {
-      const shard = shards[rank];
-      const message = (x: TensorWire<ArrayBufferLike> | null, y: TensorWire<ArrayBufferLike> | null): StepMessage => ({ step, weights, delayMs: delayMs(rank), x, y });
-      if (placed !== null) {
-        // Views of the ring: shared, not transferred.
-        const [x, y] = placed[rank] ?? [null, null];
-        ep.postMessage(message(x, y));
-      } else if (shard === null) {
-        ep.postMessage(message(null, null));
-      } else {
-        const [x, y] = shard.map(toWire);
-        ep.postMessage(message(x, y), [x.data.buffer, y.data.buffer]);
-      }
+      const [xs, ys] = shards[rank] ?? [null, null];
+      const message: StepMessage = { step, weights, delayMs: delayMs(rank), x: xs, y: ys };
+      // Views of the ring are shared; arrays of their own are moved.
+      ep.postMessage(message, shared || xs === null || ys === null ? [] : [xs.data.buffer, ys.data.buffer]);
     });
     return done;
   }
