@@ -2,7 +2,12 @@
 // the wasm binary inlined, plus one .d.ts per entry.
 
 import { dts } from 'rollup-plugin-dts';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+// dist/ holds this build's files only: a chunk that a change renamed would otherwise stay
+// there and be packed.
+rmSync(fileURLToPath(new URL('./dist', import.meta.url)), { recursive: true, force: true });
 
 const built = (path) => fileURLToPath(new URL(`./build/${path}`, import.meta.url));
 
