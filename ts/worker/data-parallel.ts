@@ -229,7 +229,10 @@ export class DataParallel {
       }
       while (pending.length > 0) await settle();
     } finally {
-      // On an error or abort, let the queued steps finish before handing back the replicas.
+      // On an error or abort, the steps queued behind it settle unobserved: fit reports the
+      // first failure, and the later ones only follow from it (or are fine after an abort).
+      for (const p of pending) p.catch(() => undefined);
+      // Let them finish before handing back the replicas.
       await this.#last;
     }
     return losses;
