@@ -45,7 +45,7 @@ export interface ShardResult {
 
 /**
  * A shared-memory step as the main thread posts it to each replica, on the replica's own
- * step port: its shard (views of the ShardRing, or transferred arrays when the ring's slot
+ * step port: its shard (views of the BatchRing, or transferred arrays when the ring's slot
  * was taken; null for a replica without rows this step), the step's number (from 0) and
  * the shard sizes over the batch size, per rank.
  */

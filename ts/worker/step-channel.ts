@@ -35,7 +35,7 @@ export class StepChannel {
 
   /**
    * One channel per replica; `remotePort(k)` goes to replica k. Steps posted while `ahead`
-   * others are still in flight find their shards' slot in the ring free.
+   * others are still in flight find their batch's slot in the ring free.
    */
   constructor(workers: number, ahead: number) {
     this.#ring = new BatchRing(ahead + 2);
