@@ -96,10 +96,10 @@ export class DataParallel {
   /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
   #broken: unknown = undefined;
 
-  private constructor(clients: WorkerClient<HostApi>[], shapes: number[][], steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
+  private constructor(clients: WorkerClient<HostApi>[], shapes: number[][], numel: number, steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
     this.#clients = clients;
     this.#shapes = shapes;
-    this.#numel = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+    this.#numel = numel;
     this.#steps = steps;
     this.#delay = delay;
     // A worker that dies fails every step in flight (later ones fail at the post).
@@ -117,8 +117,9 @@ export class DataParallel {
       throw new FerrogradError('usage', 'DataParallel: sharedMemory needs SharedArrayBuffer, which browsers only allow on cross-origin isolated pages (COOP/COEP headers)');
     }
     const bytes = saveModel(model, options.source === undefined ? {} : { source: options.source });
-    const shapes = model.parameters().map((p) => p.shape);
-    const numel = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+    const params = model.parameters();
+    const shapes = params.map((p) => p.shape);
+    const numel = params.reduce((n, p) => n + p.numel(), 0);
     // One gradient slot per replica, twice (even and odd steps): see sharedStep.
     const shared = useShared ? new SharedArrayBuffer(2 * workers * numel * 4) : null;
     const barrier = useShared ? new SharedArrayBuffer(barrierBytes(workers)) : null;
@@ -141,7 +142,7 @@ export class DataParallel {
       await Promise.all(clients.map((c) => c.terminate()));
       throw e;
     }
-    return new DataParallel(clients, shapes, steps, options.replicaDelayMs);
+    return new DataParallel(clients, shapes, numel, steps, options.replicaDelayMs);
   }
 
   /** Number of replicas. */
