@@ -21,7 +21,8 @@ export function gradientMean(grads: readonly (Float32Array | null)[], weights: r
       if (w === 0 || g === null) return;
       const term = tensor(g.subarray(at, at + n), { shape: [...shape], dtype: 'float32' });
       if (sum === null) {
-        sum = term.mul_(w);
+        // Times 1 is exact: a whole-batch term (one replica, or an average sent whole) is used as it is.
+        sum = w === 1 ? term : term.mul_(w);
       } else {
         sum.add_(term, w);
         term.dispose();
