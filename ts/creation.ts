@@ -3,6 +3,7 @@
 
 import { FerrogradError } from './errors.js';
 import { Tensor, fromTyped, dtypeCode, type DType, type NestedArray } from './tensor.js';
+import { weightedSum as stagedWeightedSum } from './wasm/core.js';
 import * as ops from './wasm/ops.js';
 
 /** Options shared by the creation functions. */
@@ -88,6 +89,32 @@ function fromFlat(values: readonly number[] | Float32Array | Int32Array, shape: 
   }
   if (dtype === 'int32') return fromTyped(values instanceof Int32Array ? values : Int32Array.from(values, (v) => Math.trunc(v)), shape);
   return fromTyped(values instanceof Float32Array ? values : Float32Array.from(values), shape);
+}
+
+/**
+ * `Σ weights[k]·terms[k]` as a new float32 tensor of `shape`, summed left to right in
+ * float32 (a weight of 1 takes its term as it is; no terms give zeros), so the same terms
+ * in the same order give the same bits on any thread. Each term is copied into wasm memory
+ * once and summed in one pass: it is how DataParallel averages its replicas' gradients
+ * straight from shared memory, and it serves any averaging of flat float32 data.
+ *
+ * @example
+ * ```ts
+ * const mean = weightedSum([gradsA, gradsB], [0.5, 0.5], [10, 5]); // two Float32Arrays of 50
+ * ```
+ */
+export function weightedSum(terms: readonly Float32Array[], weights: readonly number[], shape: readonly number[]): Tensor {
+  if (terms.length !== weights.length) {
+    throw new FerrogradError('value', `weightedSum: ${terms.length} terms but ${weights.length} weights; give one weight per term`);
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  terms.forEach((t, k) => {
+    if (!(t instanceof Float32Array) || t.length !== n) {
+      const got = t instanceof Float32Array ? `${t.length} values` : Object.prototype.toString.call(t);
+      throw new FerrogradError('shape', `weightedSum: term ${k} holds ${got}, but shape [${shape.join(', ')}] needs a Float32Array of ${n}`);
+    }
+  });
+  return new Tensor(stagedWeightedSum(terms, weights, shape));
 }
 
 /**

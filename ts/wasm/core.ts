@@ -16,6 +16,7 @@ interface Exports {
   fg_text_ptr(): number;
   fg_staging(nbytes: number): number;
   fg_from_staging(dtype: number, ndim: number, numel: number): number;
+  fg_weighted_sum(nterms: number, ndim: number, numel: number): number;
   fg_free(id: number): number;
   fg_info(id: number): number;
   fg_data(id: number): number;
@@ -72,7 +73,7 @@ interface Exports {
 }
 
 const FUNCTIONS = [
-  'fg_args', 'fg_out', 'fg_error_ptr', 'fg_error_len', 'fg_text_ptr', 'fg_staging', 'fg_from_staging', 'fg_free',
+  'fg_args', 'fg_out', 'fg_error_ptr', 'fg_error_len', 'fg_text_ptr', 'fg_staging', 'fg_from_staging', 'fg_weighted_sum', 'fg_free',
   'fg_info', 'fg_data', 'fg_memory', 'fg_clear_pool', 'fg_full', 'fg_arange', 'fg_linspace', 'fg_eye',
   'fg_manual_seed', 'fg_rand', 'fg_randn', 'fg_randint', 'fg_randperm', 'fg_cast', 'fg_unary', 'fg_binary',
   'fg_where', 'fg_masked_fill', 'fg_sum', 'fg_extremum_dim', 'fg_extremum_all', 'fg_arg_extremum', 'fg_var',
@@ -201,6 +202,26 @@ export function fromData(data: Float32Array | Int32Array, shape: readonly number
   if (ptr === 0) throwLast();
   new Uint8Array(raw.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   return check(raw.fg_from_staging(data instanceof Int32Array ? 1 : 0, shape.length, data.length));
+}
+
+/**
+ * `Σ weights[k]·terms[k]` as a new float32 tensor of `shape` (its caller checked the
+ * lengths): the terms are staged back to back, then summed in one pass in wasm.
+ */
+export function weightedSum(terms: readonly Float32Array[], weights: readonly number[], shape: readonly number[]): number {
+  assertInts('weightedSum', 'shape sizes', shape);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const args = addr(raw.fg_args(weights.length + shape.length));
+  if (args === 0) throw new FerrogradError('oom', `weightedSum: out of memory staging ${weights.length + shape.length} arguments`);
+  const staged = addr(raw.fg_staging(terms.length * n * 4));
+  if (staged === 0) throwLast();
+  // Views after both calls: staging may have grown the memory, detaching older views.
+  const a = new Float64Array(raw.memory.buffer, args, weights.length + shape.length);
+  a.set(weights);
+  a.set(shape, weights.length);
+  const data = new Float32Array(raw.memory.buffer, staged, terms.length * n);
+  terms.forEach((t, k) => data.set(t, k * n));
+  return check(raw.fg_weighted_sum(terms.length, shape.length, n));
 }
 
 /** A copy of the elements of tensor `id`: into `out` when given (its caller checked type and length), else a new array. */

@@ -3,32 +3,26 @@
 // wasm kernels, so both paths produce the same bits whatever the order in which the
 // replicas finished.
 
-import { tensor, zeros, type Tensor } from '../index.js';
+import { weightedSum, type Tensor } from '../index.js';
 
 /**
  * `Σ weights[k]·grads[k]` over the flat gradients, as one float32 tensor per parameter
- * (`shapes`, in the order the flat arrays hold them), summed in rank order (k = 0, 1, …);
- * ranks with weight 0 (no rows this step) are skipped. Each term is copied in once and
- * added in place. Run it inside `tidy`: the results are meant as gradients for one step.
+ * (`shapes`, in the order the flat arrays hold them), summed in rank order (k = 0, 1, …)
+ * by `weightedSum`; ranks with weight 0 (no rows this step) are skipped. Run it inside
+ * `tidy`: the results are meant as gradients for one step.
  */
 export function gradientMean(grads: readonly (Float32Array | null)[], weights: readonly number[], shapes: readonly (readonly number[])[]): Tensor[] {
   let at = 0;
   return shapes.map((shape) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    let sum: Tensor | null = null;
+    const terms: Float32Array[] = [];
+    const termWeights: number[] = [];
     grads.forEach((g, k) => {
-      const w = weights[k];
-      if (w === 0 || g === null) return;
-      const term = tensor(g.subarray(at, at + n), { shape: [...shape], dtype: 'float32' });
-      if (sum === null) {
-        // Times 1 is exact: a whole-batch term (one replica, or an average sent whole) is used as it is.
-        sum = w === 1 ? term : term.mul_(w);
-      } else {
-        sum.add_(term, w);
-        term.dispose();
-      }
+      if (weights[k] === 0 || g === null) return;
+      terms.push(g.subarray(at, at + n));
+      termWeights.push(weights[k]);
     });
     at += n;
-    return sum ?? zeros([...shape]);
+    return weightedSum(terms, termWeights, shape);
   });
 }

@@ -16,7 +16,8 @@ struct State {
     ctx: Context,
     args: Vec<f64>,
     out: [f64; 64],
-    staging: Vec<u8>,
+    /// Data coming in, in 4-byte words (every element type is one word), so it reads as f32 in place.
+    staging: Vec<f32>,
     error: String,
     text: String,
 }
@@ -115,31 +116,28 @@ pub extern "C" fn fg_text_ptr() -> *const u8 {
     state().text.as_ptr()
 }
 
-/// A byte area of at least `nbytes` for data coming in; null when memory is exhausted.
+/// A byte area of at least `nbytes` for data coming in, 4-byte aligned; null when memory is exhausted.
 #[no_mangle]
 pub extern "C" fn fg_staging(nbytes: u32) -> *mut u8 {
     let s = &mut state().staging;
-    if s.len() < nbytes as usize {
-        if s.try_reserve_exact(nbytes as usize - s.len()).is_err() {
+    let words = (nbytes as usize + 3) / 4;
+    if s.len() < words {
+        if s.try_reserve_exact(words - s.len()).is_err() {
             fail(Error::OutOfMemory { op: "tensor", bytes: nbytes as usize });
             return std::ptr::null_mut();
         }
-        s.resize(nbytes as usize, 0);
+        s.resize(words, 0.0);
     }
-    s.as_mut_ptr()
+    s.as_mut_ptr().cast::<u8>()
 }
 
-/// Element types whose every 4-byte pattern is a valid value.
-trait Word: Copy {}
-impl Word for f32 {}
-impl Word for i32 {}
-
-/// The bytes of a slice of words, to fill it with a byte copy.
-fn word_bytes<T: Word>(o: &mut [T]) -> &mut [u8] {
-    // SAFETY: f32 and i32 (the only Words) are 4 bytes with no padding and no invalid bit
-    // patterns, so the slice's memory is exactly len·4 initialised bytes that any byte
-    // values leave valid; the byte slice borrows `o` mutably, so nothing else aliases it.
-    unsafe { std::slice::from_raw_parts_mut(o.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(o)) }
+/// The first `n` staged words, or an error naming `op` when fewer were staged.
+fn staged(op: &'static str, n: usize) -> Result<&'static [f32]> {
+    let s = &state().staging;
+    if s.len() < n {
+        return Err(Error::value(op, "staged data is shorter than the tensor"));
+    }
+    Ok(&s[..n])
 }
 
 // ---- handles ----
@@ -151,17 +149,33 @@ pub extern "C" fn fg_from_staging(dt: u32, ndim: u32, numel: u32) -> i32 {
         let dt = dtype(dt)?;
         let shape = ferrograd_core::ops::create::to_shape("tensor", &ints(ndim)?)?;
         Context::check_data_len("tensor", &shape, numel as usize)?;
-        let bytes = &state().staging;
-        if bytes.len() < numel as usize * 4 {
-            return Err(Error::value("tensor", "staged data is shorter than the tensor"));
-        }
-        // wasm is little-endian, so the staged bytes are the elements' own bytes: one
-        // memory.copy (bulk memory) into a buffer that need not be zeroed first.
-        let copy = |o: &mut [u8]| o.copy_from_slice(&bytes[..o.len()]);
+        let words = staged("tensor", numel as usize)?;
+        // wasm is little-endian and the staged words are the elements' own bytes: float32
+        // data is one memory.copy into a buffer that need not be zeroed first; int32 data
+        // reinterprets each word.
         let t = match dt {
-            DType::F32 => ferrograd_core::tensor::new_f32_overwritten("tensor", &shape, |o| copy(word_bytes(o)))?,
-            DType::I32 => ferrograd_core::tensor::new_i32("tensor", &shape, |o| copy(word_bytes(o)))?,
+            DType::F32 => ferrograd_core::tensor::new_f32_overwritten("tensor", &shape, |o| o.copy_from_slice(words))?,
+            DType::I32 => ferrograd_core::tensor::new_i32("tensor", &shape, |o| o.iter_mut().zip(words).for_each(|(d, w)| *d = w.to_bits() as i32))?,
         };
+        Ok(ctx().insert(t))
+    })())
+}
+
+/// `Σ_k w_k · x_k` (see `ops::weighted_sum`) of the `nterms` staged terms of `numel` float32
+/// each, back to back; args = [weights (nterms)..., sizes (ndim)...].
+#[no_mangle]
+pub extern "C" fn fg_weighted_sum(nterms: u32, ndim: u32, numel: u32) -> i32 {
+    const OP: &str = "weightedSum";
+    id((|| {
+        let (k, n) = (nterms as usize, numel as usize);
+        let dims = ints(nterms.saturating_add(ndim))?;
+        let shape = ferrograd_core::ops::create::to_shape(OP, &dims[k..])?;
+        Context::check_data_len(OP, &shape, n)?;
+        let weights: Vec<f32> = state().args[..k].iter().map(|&w| w as f32).collect();
+        let total = n.checked_mul(k).ok_or_else(|| Error::value(OP, format!("{} terms of {} values are too many", k, n)))?;
+        let words = staged(OP, total)?;
+        let terms: Vec<&[f32]> = (0..k).map(|i| &words[i * n..(i + 1) * n]).collect();
+        let t = ferrograd_core::ops::weighted_sum::weighted_sum(OP, &shape, &terms, &weights)?;
         Ok(ctx().insert(t))
     })())
 }

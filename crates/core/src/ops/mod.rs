@@ -17,3 +17,4 @@ pub mod reduce;
 pub mod rnn;
 pub mod softmax;
 pub mod unary;
+pub mod weighted_sum;
