@@ -179,6 +179,23 @@ describe('DataParallel', () => {
     await expect(dp.step(x2, y2)).rejects.toThrow(/an earlier step failed/);
   });
 
+  it('a step posted before a failing one still resolves with its loss, whichever replicas fail', async () => {
+    for (const badRows of [[40], [3, 40]]) {
+      // Replica 1 arrives late at step 0, so that step 1 is posted before step 0 is applied:
+      // step 0 is then reported by a replica at step 1, which fails in one shard or in both.
+      const model = mlp();
+      const dp = await DataParallel.create(model, { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, replicaDelayMs: (rank, step) => (rank === 1 && step === 0 ? 200 : 0) });
+      made.push(dp);
+      const [[x, y], [x2, y2]] = batches(2);
+      const expected = new nn.CrossEntropyLoss().forward(model.forward(x), y).item();
+      const labels = tensor(Array.from(y2.data(), (v, i) => (badRows.includes(i) ? 99 : v)), { dtype: 'int32' });
+      const first = dp.step(x, y);
+      const failing = dp.step(x2, labels);
+      expect(await first).toBeCloseTo(expected, 5);
+      await expect(failing).rejects.toThrow(/target 99 is out of bounds/);
+    }
+  });
+
   it('fit rejects with the cause of a failing step', async () => {
     const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
     made.push(dp);

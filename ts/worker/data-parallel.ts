@@ -123,7 +123,7 @@ export class DataParallel {
     // One gradient slot per replica, twice (even and odd steps): see sharedStep.
     const shared = useShared ? new SharedArrayBuffer(2 * workers * numel * 4) : null;
     const barrier = useShared ? new SharedArrayBuffer(barrierBytes(workers)) : null;
-    const steps = useShared ? new StepChannel(workers, FIT_QUEUE) : null;
+    const steps = barrier === null ? null : new StepChannel(workers, FIT_QUEUE, barrier);
     const seed = options.seed ?? randint(0, 2 ** 30, [1]).item();
     if (!Number.isInteger(seed)) throw new FerrogradError('value', `DataParallel: seed must be an integer, got ${seed}`);
     const loss: LossSpec = typeof options.loss === 'string' ? { name: options.loss } : options.loss;

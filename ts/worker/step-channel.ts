@@ -1,6 +1,6 @@
 // The main thread's end of DataParallel's shared-memory steps: one MessagePort per
 // replica, outside Comlink. A step is one plain message to each replica and one reply,
-// from whichever replica applied it last. On a 2-core machine the main thread's work
+// from one replica once all have applied it. On a 2-core machine the main thread's work
 // per step is taken from a replica's core, and the other replica waits for that one at
 // the barrier, so a call and a reply per replica (Comlink's proxies and promises, and a
 // wake-up per reply) cost more than their own time. The batches themselves go through a
@@ -10,7 +10,7 @@ import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
 import { endpointOf } from './env.js';
 import { rebuildThrown, type ThrownWire } from './transfer.js';
-import { FOLLOW_ON, type StepMessage } from './data-parallel-runtime.js';
+import { FOLLOW_ON, notePosted, type StepMessage } from './data-parallel-runtime.js';
 import { BatchRing } from './batch-ring.js';
 
 interface Pending {
@@ -32,13 +32,16 @@ export class StepChannel {
   readonly #endpoints: Endpoint[];
   readonly #pending = new Map<number, Pending>();
   readonly #ring: BatchRing;
+  readonly #barrier: SharedArrayBuffer;
 
   /**
    * One channel per replica; `remotePort(k)` goes to replica k. Steps posted while `ahead`
-   * others are still in flight find their batch's slot in the ring free.
+   * others are still in flight find their batch's slot in the ring free. `barrier` is the
+   * replicas' barrier buffer, where each post is recorded.
    */
-  constructor(workers: number, ahead: number) {
+  constructor(workers: number, ahead: number, barrier: SharedArrayBuffer) {
     this.#ring = new BatchRing(ahead + 2);
+    this.#barrier = barrier;
     const channels = Array.from({ length: workers }, () => new MessageChannel());
     this.#ports = channels.map((c) => c.port1);
     this.#remote = channels.map((c) => c.port2);
@@ -62,6 +65,7 @@ export class StepChannel {
   post(step: number, x: Tensor, y: Tensor, sizes: readonly number[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
     const { shards, shared } = this.#ring.place(step, x, y, sizes, (s) => this.#pending.has(s));
     const done = new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
+    notePosted(this.#barrier, step);
     this.#endpoints.forEach((ep, rank) => {
       const [xs, ys] = shards[rank] ?? [null, null];
       const message: StepMessage = { step, weights, delayMs: delayMs(rank), x: xs, y: ys };
