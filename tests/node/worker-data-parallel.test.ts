@@ -160,10 +160,18 @@ describe('DataParallel', () => {
     const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
     made.push(dp);
     const controller = new AbortController();
-    const run = dp.fit(batches(6), { signal: controller.signal, onStep: (_, i) => (i === 1 ? controller.abort(new Error('enough')) : undefined) });
+    const run = dp.fit(batches(12), { signal: controller.signal, onStep: (_, i) => (i === 1 ? controller.abort(new Error('enough')) : undefined) });
     await expect(run).rejects.toThrow('enough');
-    // Two steps reported, two more were queued when the abort came: four applied, as `parallel(4, 2)`.
-    expect(maxDiff(await parallel(4, 2), await dp.stateDict())).toBe(0);
+    // Two steps reported, eight more were queued when the abort came: ten applied, as `parallel(10, 2)`.
+    expect(maxDiff(await parallel(10, 2), await dp.stateDict())).toBe(0);
+
+    // An abort once every batch is posted still rejects, after the steps queued.
+    const late = new AbortController();
+    const drained = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(drained);
+    const all = drained.fit(batches(4), { signal: late.signal, onStep: (_, i) => (i === 0 ? late.abort(new Error('stop')) : undefined) });
+    await expect(all).rejects.toThrow('stop');
+    expect(maxDiff(await parallel(4, 2), await drained.stateDict())).toBe(0);
   });
 
   it('a failing step rejects, with the steps queued behind it, and later steps refuse clearly', async () => {

@@ -58,16 +58,24 @@ export interface StepMessage {
 }
 
 /**
- * What comes back on a step port: the batch's mean loss, once every replica has applied
- * the step (one message per step, however many replicas: see `reportOnce`), or a
- * replica's error.
+ * What comes back on a step port: the batch mean losses of the steps from `step` on, once
+ * every replica has applied them (one message per group of steps, however many replicas:
+ * see `report`), or a replica's error at `step`.
  */
-export type StepReply = { step: number; loss: number } | { step: number; error: ThrownWire };
+export type StepReply = { step: number; losses: number[] } | { step: number; error: ThrownWire };
+
+/**
+ * Steps reported in one message, at most: the main thread then wakes once per group. On
+ * a 2-core machine it wakes on a replica's core, so each wake-up costs a replica time.
+ */
+export const REPORT_GROUP = 4;
+/** Steps whose shard losses are kept: a group, and the steps that may run while it is reported. */
+const LOSS_STEPS = REPORT_GROUP + 2;
 
 // The barrier buffer: int32 words for the arrivals and the replicas done applying (both
 // counted up forever), a flag set when a replica failed, the steps posted so far (written
 // by the main thread) and the steps reported so far; then each shard's loss times its
-// weight, float64, for even and odd steps (like the gradient slots).
+// weight, float64, for the last LOSS_STEPS steps.
 const ARRIVED = 0;
 const FAILED = 1;
 const APPLIED = 2;
@@ -77,7 +85,7 @@ const LOSSES_AT = 24;
 
 /** Bytes of the barrier buffer for `workers` replicas (layout above). */
 export function barrierBytes(workers: number): number {
-  return LOSSES_AT + 2 * workers * 8;
+  return LOSSES_AT + LOSS_STEPS * workers * 8;
 }
 
 /** Records on the main thread, before posting step `step`, that it is coming (see `reportOnce`). */
@@ -226,7 +234,7 @@ function sleepSync(ms: number): void {
  * one averages all slots itself, in rank order with the same float32 operations (so every
  * replica computes the same bits, whatever the order of arrival) and applies the optimizer.
  * The main thread neither copies nor averages gradients. The step's loss goes back
- * through `reply` once, from one replica (`reportOnce`).
+ * through `reply` once, from one replica, with those of the steps before it (`report`).
  *
  * It runs to completion without yielding, so a replica takes the steps posted ahead of
  * time strictly one after the other: the main thread may post step s + 1 while step s
@@ -247,49 +255,59 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
     throw new FerrogradError('usage', 'DataParallel: a shared-memory step needs shared memory');
   }
   const counter = new Int32Array(barrier, 0, LOSSES_AT / 4);
-  const report = (s: number): void => reportOnce(counter, barrier, s, workers, reply);
+  const report = (s: number, flush: boolean): void => reportThrough(counter, barrier, s, workers, flush, reply);
   try {
     if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
-    const losses = new Float64Array(barrier, LOSSES_AT + parity * workers * 8, workers);
+    const losses = stepLosses(barrier, step, workers);
     const slots = r.slots[parity];
     if (Atomics.load(counter, FAILED) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} before step ${step}; replica ${rank} stops`);
     losses[rank] = weights[rank] * (x !== null && y !== null ? gradientsInto(r, x, y, slots[rank]) : 0);
     // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
     if (delayMs > 0) sleepSync(delayMs);
-    // Before arriving: once every replica has arrived, a fast one may go on to step s + 1
-    // and rewrite the losses of step s - 1.
-    report(step - 1);
+    // Before arriving: once every replica has arrived, the fast ones go on, and the losses
+    // kept are rewritten LOSS_STEPS steps later.
+    report(step - 1, false);
     arriveAndWait(counter, workers * (step + 1), step, rank);
     tidy(() => applyGradients(r, gradientMean(slots, weights, r.shapes)));
     // No later step is coming to report this one: the last replica to apply it does.
-    if (Atomics.add(counter, APPLIED, 1) + 1 === workers * (step + 1) && Atomics.load(counter, POSTED) <= step + 1) report(step);
+    if (Atomics.add(counter, APPLIED, 1) + 1 === workers * (step + 1) && Atomics.load(counter, POSTED) <= step + 1) report(step, true);
   } catch (e) {
     disposeAll(x, y);
-    // This replica finished the step before (it is running this one): if every replica
-    // did, that step is reported now, since it may have been waiting for this one's arrival.
-    report(step - 1);
+    // This replica finished the steps before (it is running this one): if every replica
+    // did, they are reported now, since they may have been waiting for this one's arrival.
+    report(step - 1, true);
     Atomics.store(counter, FAILED, 1);
     Atomics.notify(counter, ARRIVED);
     throw e;
   }
 }
 
+/** The shards' weighted losses of step `s`, one per rank, in the barrier buffer. */
+function stepLosses(barrier: SharedArrayBuffer, s: number, workers: number): Float64Array {
+  return new Float64Array(barrier, LOSSES_AT + (s % LOSS_STEPS) * workers * 8, workers);
+}
+
 /**
- * Sends step `s`'s batch loss (the shards' weighted losses summed in rank order) unless
- * some replica already did or not every replica has applied it yet (then a later call
- * will). Every replica tries it as it comes to step s + 1's barrier, so that the first
- * one there (about to wait for the others) sends it: the main thread, woken by the reply
- * on that replica's core, then posts its next step while that core would idle anyway,
- * instead of taking a core from a replica that computes (measured: 140–250 µs a step).
- * When no later step has been posted, the last replica to apply step s sends it.
+ * Sends the batch losses (the shards' weighted losses summed in rank order) of the steps
+ * not reported yet, through step `s`: when they make a whole REPORT_GROUP, or with
+ * `flush`. Nothing is sent until every replica has applied step `s` (a later call will)
+ * or when another replica has sent them. Every replica tries it as it comes to step
+ * s + 1's barrier, so that the first one there (about to wait for the others) usually
+ * sends it: the main thread, woken by the message on that replica's core, then posts its
+ * next steps while that core would idle anyway, instead of taking a core from a replica
+ * that computes (measured: 140–250 µs a step). The last replica to apply a step that no
+ * later one follows flushes.
  */
-function reportOnce(counter: Int32Array, barrier: SharedArrayBuffer, s: number, workers: number, reply: (r: StepReply) => void): void {
+function reportThrough(counter: Int32Array, barrier: SharedArrayBuffer, s: number, workers: number, flush: boolean, reply: (r: StepReply) => void): void {
   if (s < 0 || Atomics.load(counter, APPLIED) < workers * (s + 1)) return;
-  if (Atomics.compareExchange(counter, REPORTED, s, s + 1) !== s) return;
-  // Step s + 2 rewrites these losses only after every replica has passed step s + 1's
-  // barrier, which this one has not reached.
-  const losses = new Float64Array(barrier, LOSSES_AT + (s % 2) * workers * 8, workers);
-  reply({ step: s, loss: losses.reduce((sum, loss) => sum + loss, 0) });
+  const from = Atomics.load(counter, REPORTED);
+  if (from > s || (!flush && s - from + 1 < REPORT_GROUP)) return;
+  if (Atomics.compareExchange(counter, REPORTED, from, s + 1) !== from) return;
+  // At most a group is left unreported at any barrier, and step k's losses are rewritten
+  // at step k + LOSS_STEPS, after barriers that wait for this replica.
+  const losses: number[] = [];
+  for (let k = from; k <= s; k++) losses.push(stepLosses(barrier, k, workers).reduce((sum, loss) => sum + loss, 0));
+  reply({ step: from, losses });
 }
 
 function disposeAll(...tensors: (Tensor | null)[]): void {

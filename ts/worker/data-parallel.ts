@@ -13,11 +13,14 @@ import { nn, Tensor, FerrogradError, keep, randint, saveModel, tidy, type Json, 
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
-import { barrierBytes, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
+import { barrierBytes, REPORT_GROUP, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
 import { StepChannel } from './step-channel.js';
 
-/** Steps `fit` keeps posted ahead of the one it waits for. */
-const FIT_QUEUE = 2;
+/**
+ * Steps `fit` keeps posted ahead of the one it waits for: two groups of reported steps,
+ * so that the replicas still have a group to run when one is reported.
+ */
+const FIT_QUEUE = 2 * REPORT_GROUP;
 
 /** The most workers DataParallel starts: beyond this the averaging and messaging dominate. */
 export const MAX_WORKERS = 8;
@@ -162,7 +165,7 @@ export class DataParallel {
    * called, so `x` and `y` may be freed as soon as it returns. With shared memory the
    * batch is posted at once: a step called before the previous one has resolved is
    * already queued in the workers when they finish that one, and they go on without
-   * waiting for the main thread. `fit` keeps two steps queued that way.
+   * waiting for the main thread. `fit` keeps eight steps queued that way.
    */
   step(x: Tensor, y: Tensor): Promise<number> {
     const n = x.shape[0];
@@ -194,7 +197,7 @@ export class DataParallel {
 
   /**
    * Trains on every batch of `batches` (an array, a DataLoader, any iterable or async
-   * iterable of `[x, y]`), keeping the next two steps queued in the workers while one
+   * iterable of `[x, y]`), keeping the next eight steps queued in the workers while one
    * runs. Resolves with the losses, one per batch. An abort or a failure stops it after
    * the steps already queued.
    *
@@ -210,9 +213,9 @@ export class DataParallel {
     options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal } = {},
   ): Promise<number[]> {
     const losses: number[] = [];
-    // Steps posted and not yet reported, oldest first. Two stay queued: the main thread
-    // shares the cores with the replicas and may be late to post, and a replica that
-    // finds no step waiting idles.
+    // Steps posted and not yet reported, oldest first. FIT_QUEUE stay queued: the replicas
+    // report steps by groups, the main thread shares the cores with them and may be late
+    // to post, and a replica that finds no step waiting idles.
     const pending: Promise<number>[] = [];
     const settle = async (): Promise<void> => {
       const next = pending.shift();
@@ -228,7 +231,10 @@ export class DataParallel {
         pending.push(this.step(batch[0], batch[1]));
         if (pending.length > FIT_QUEUE) await settle();
       }
-      while (pending.length > 0) await settle();
+      while (pending.length > 0) {
+        options.signal?.throwIfAborted();
+        await settle();
+      }
     } finally {
       // On an error or abort, the steps queued behind it settle unobserved: fit reports the
       // first failure, and the later ones only follow from it (or are fine after an abort).

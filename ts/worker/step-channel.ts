@@ -1,10 +1,10 @@
 // The main thread's end of DataParallel's shared-memory steps: one MessagePort per
-// replica, outside Comlink. A step is one plain message to each replica and one reply,
-// from one replica once all have applied it. On a 2-core machine the main thread's work
-// per step is taken from a replica's core, and the other replica waits for that one at
-// the barrier, so a call and a reply per replica (Comlink's proxies and promises, and a
-// wake-up per reply) cost more than their own time. The batches themselves go through a
-// BatchRing in shared memory.
+// replica, outside Comlink. A step is one plain message to each replica; one reply, from
+// one replica, settles a group of steps once every replica has applied them. On a 2-core
+// machine the main thread's work per message is taken from a replica's core, and the
+// other replica waits for that one at the barrier, so a call and a reply per replica and
+// step (Comlink's proxies and promises, and a wake-up per reply) cost more than their own
+// time. The batches themselves go through a BatchRing in shared memory.
 
 import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
@@ -79,10 +79,14 @@ export class StepChannel {
     const step: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'step') : undefined;
     const pending = typeof step === 'number' ? this.#pending.get(step) : undefined;
     if (pending === undefined || typeof step !== 'number' || typeof data !== 'object' || data === null) return;
-    const loss: unknown = Reflect.get(data, 'loss');
-    if (typeof loss === 'number') {
-      this.#pending.delete(step);
-      pending.resolve(loss);
+    const losses: unknown = Reflect.get(data, 'losses');
+    if (Array.isArray(losses)) {
+      losses.forEach((loss: unknown, i) => {
+        const p = this.#pending.get(step + i);
+        if (p === undefined || typeof loss !== 'number') return;
+        this.#pending.delete(step + i);
+        p.resolve(loss);
+      });
       return;
     }
     const wire: unknown = Reflect.get(data, 'error');
