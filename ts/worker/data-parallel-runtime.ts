@@ -60,7 +60,7 @@ export interface StepMessage {
 /**
  * What comes back on a step port: the batch mean losses of the steps from `step` on, once
  * every replica has applied them (one message per group of steps, however many replicas:
- * see `report`), or a replica's error at `step`.
+ * see `reportThrough`), or a replica's error at `step`.
  */
 export type StepReply = { step: number; losses: number[] } | { step: number; error: ThrownWire };
 
@@ -88,7 +88,7 @@ export function barrierBytes(workers: number): number {
   return LOSSES_AT + LOSS_STEPS * workers * 8;
 }
 
-/** Records on the main thread, before posting step `step`, that it is coming (see `reportOnce`). */
+/** Records on the main thread, before posting step `step`, that it is coming (see `reportThrough`). */
 export function notePosted(barrier: SharedArrayBuffer, step: number): void {
   Atomics.store(new Int32Array(barrier, 0, LOSSES_AT / 4), POSTED, step + 1);
 }
@@ -170,7 +170,7 @@ function isStepMessage(m: unknown): m is StepMessage {
   return Number.isInteger(step) && Array.isArray(weights) && weights.every((w) => typeof w === 'number') && typeof delayMs === 'number' && isWireOrNull(x) && isWireOrNull(y);
 }
 
-/** Runs one posted step and answers on its port: the loss if this replica applied it last, or the error. */
+/** Runs one posted step; its loss goes back with its group (`reportThrough`), an error at once. */
 function onStep(port: Endpoint, message: unknown): void {
   const step = isStepMessage(message) ? message.step : -1;
   const reply = (r: StepReply): void => port.postMessage(r);
@@ -234,7 +234,7 @@ function sleepSync(ms: number): void {
  * one averages all slots itself, in rank order with the same float32 operations (so every
  * replica computes the same bits, whatever the order of arrival) and applies the optimizer.
  * The main thread neither copies nor averages gradients. The step's loss goes back
- * through `reply` once, from one replica, with those of the steps before it (`report`).
+ * through `reply` once, from one replica, with those of the steps before it (`reportThrough`).
  *
  * It runs to completion without yielding, so a replica takes the steps posted ahead of
  * time strictly one after the other: the main thread may post step s + 1 while step s
@@ -247,7 +247,7 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
   const r = need();
   const { rank, workers, barrier } = r.config;
   // Even and odd steps use different slots: a replica that finished step s may write its
-  // step s + 1 gradients and loss while a slower one still reads step s's. It cannot get
+  // step s + 1 gradients while a slower one still reads step s's. It cannot get
   // further ahead, since step s + 1's barrier waits for the slow one, which has read by then.
   const parity = step % 2;
   if (r.slots === null || barrier === null) {
