@@ -257,7 +257,7 @@ console.log(fmt(one));
 console.log(fmt(two));
 const ratios = two.stretches.map((t, i) => t / one.stretches[i]);
 console.log(
-  `throughput ratio 2 / 1 workers: ${(rate(two) / rate(one)).toFixed(2)}× (ratio of medians); per pair of neighbouring stretches: median ${median(ratios).toFixed(2)}×, ` +
+  `throughput ratio 2 / 1 workers: ${(rate(two) / rate(one)).toFixed(3)}× (ratio of medians); per pair of neighbouring stretches: median ${median(ratios).toFixed(3)}×, ` +
     `quartiles ${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}×`,
 );
 console.log(`accuracy difference: ${(100 * Math.abs(two.accuracy - one.accuracy)).toFixed(2)} points`);
