@@ -12,16 +12,12 @@ import { weightedSum, type Tensor } from '../index.js';
  * `tidy`: the results are meant as gradients for one step.
  */
 export function gradientMean(grads: readonly (Float32Array | null)[], weights: readonly number[], shapes: readonly (readonly number[])[]): Tensor[] {
+  const ranks = grads.flatMap((g, k) => (g === null || weights[k] === 0 ? [] : [{ g, w: weights[k] }]));
+  const termWeights = ranks.map((r) => r.w);
   let at = 0;
   return shapes.map((shape) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    const terms: Float32Array[] = [];
-    const termWeights: number[] = [];
-    grads.forEach((g, k) => {
-      if (weights[k] === 0 || g === null) return;
-      terms.push(g.subarray(at, at + n));
-      termWeights.push(weights[k]);
-    });
+    const terms = ranks.map((r) => r.g.subarray(at, at + n));
     at += n;
     return weightedSum(terms, termWeights, shape);
   });

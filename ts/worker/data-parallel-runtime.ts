@@ -88,9 +88,14 @@ export function barrierBytes(workers: number): number {
   return LOSSES_AT + LOSS_STEPS * workers * 8;
 }
 
+/** The int32 words of the barrier buffer (layout above), made once per thread. */
+export function barrierCounters(barrier: SharedArrayBuffer): Int32Array {
+  return new Int32Array(barrier, 0, LOSSES_AT / 4);
+}
+
 /** Records on the main thread, before posting step `step`, that it is coming (see `reportThrough`). */
-export function notePosted(barrier: SharedArrayBuffer, step: number): void {
-  Atomics.store(new Int32Array(barrier, 0, LOSSES_AT / 4), POSTED, step + 1);
+export function notePosted(counters: Int32Array, step: number): void {
+  Atomics.store(counters, POSTED, step + 1);
 }
 
 /** How a replica's error starts when it stops because another one failed (not the cause). */
@@ -106,6 +111,8 @@ interface Replica {
   params: nn.Parameter[];
   numel: number;
   config: ReplicaConfig;
+  /** The barrier's int32 words (shared memory only). */
+  counters: Int32Array | null;
   /** This replica's gradient slots in the shared buffer: [step parity][rank]. */
   slots: Float32Array[][] | null;
   /** The parameters' shapes, in the order of the flat gradients. */
@@ -145,7 +152,8 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, step
   const numel = params.reduce((n, p) => n + p.numel(), 0);
   const { shared, workers } = config;
   const slots = shared === null ? null : [0, 1].map((parity) => Array.from({ length: workers }, (_, k) => new Float32Array(shared, ((parity * workers + k) * numel) * 4, numel)));
-  replica = { model, loss, optimizer, params, numel, config, slots, shapes: params.map((p) => p.shape) };
+  const counters = config.barrier === null ? null : barrierCounters(config.barrier);
+  replica = { model, loss, optimizer, params, numel, config, counters, slots, shapes: params.map((p) => p.shape) };
   if (steps !== null) {
     const port = endpointOf(steps);
     const queued = queuedMessages(steps);
@@ -250,11 +258,11 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
   // step s + 1 gradients while a slower one still reads step s's. It cannot get
   // further ahead, since step s + 1's barrier waits for the slow one, which has read by then.
   const parity = step % 2;
-  if (r.slots === null || barrier === null) {
+  const counter = r.counters;
+  if (r.slots === null || barrier === null || counter === null) {
     disposeAll(x, y);
     throw new FerrogradError('usage', 'DataParallel: a shared-memory step needs shared memory');
   }
-  const counter = new Int32Array(barrier, 0, LOSSES_AT / 4);
   const report = (s: number, flush: boolean): void => reportThrough(counter, barrier, s, workers, flush, reply);
   try {
     if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);

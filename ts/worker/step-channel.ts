@@ -10,7 +10,7 @@ import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
 import { endpointOf } from './env.js';
 import { rebuildThrown, type ThrownWire } from './transfer.js';
-import { FOLLOW_ON, notePosted, type StepMessage } from './data-parallel-runtime.js';
+import { FOLLOW_ON, barrierCounters, notePosted, type StepMessage } from './data-parallel-runtime.js';
 import { BatchRing } from './batch-ring.js';
 
 interface Pending {
@@ -32,16 +32,17 @@ export class StepChannel {
   readonly #endpoints: Endpoint[];
   readonly #pending = new Map<number, Pending>();
   readonly #ring: BatchRing;
-  readonly #barrier: SharedArrayBuffer;
+  /** The replicas' barrier words, where each post is recorded. */
+  readonly #counters: Int32Array;
 
   /**
    * One channel per replica; `remotePort(k)` goes to replica k. Steps posted while `ahead`
    * others are still in flight find their batch's slot in the ring free. `barrier` is the
-   * replicas' barrier buffer, where each post is recorded.
+   * replicas' barrier buffer.
    */
   constructor(workers: number, ahead: number, barrier: SharedArrayBuffer) {
     this.#ring = new BatchRing(ahead + 2);
-    this.#barrier = barrier;
+    this.#counters = barrierCounters(barrier);
     const channels = Array.from({ length: workers }, () => new MessageChannel());
     this.#ports = channels.map((c) => c.port1);
     this.#remote = channels.map((c) => c.port2);
@@ -65,7 +66,7 @@ export class StepChannel {
   post(step: number, x: Tensor, y: Tensor, sizes: readonly number[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
     const { shards, shared } = this.#ring.place(step, x, y, sizes, (s) => this.#pending.has(s));
     const done = new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
-    notePosted(this.#barrier, step);
+    notePosted(this.#counters, step);
     this.#endpoints.forEach((ep, rank) => {
       const [xs, ys] = shards[rank] ?? [null, null];
       const message: StepMessage = { step, weights, delayMs: delayMs(rank), x: xs, y: ys };
