@@ -1,6 +1,8 @@
 // DataParallel with 2 workers against 1 worker on the lecture's CNN (conv 1→10 k5,
 // max-pool 2, conv 10→20 k5, max-pool 2, dropout .25, fc 320→100→10, ReLU), trained
-// on Fashion-MNIST (or the bundled digits scaled to 28×28 when it is absent):
+// on Fashion-MNIST (or the bundled digits scaled to 28×28 when it is absent), each turn
+// through `fit` over a DataLoader of that turn's rows, so that the replicas keep the
+// training set and the main thread sends no batch:
 //   - training throughput, examples/s: both configurations train side by side, taking
 //     turns of STRETCH steps (so the machine's slow and fast phases hit both alike); the
 //     medians over the turns after WARMUP steps, and the median ratio of neighbouring turns;
@@ -14,11 +16,12 @@
 //   npm run bench:data-parallel            (DP_TRAIN=60000 DP_EPOCHS=2 DP_BATCH=64 by default)
 //   DP_TRAIN=12000 npm run bench:data-parallel   (quicker; so short a training ends a few
 //                                                  points of accuracy apart either way)
+//   DP_COMPARE_FEEDS=1 npm run bench:data-parallel  (adds 2 workers fed batch tensors)
 
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { nn, manualSeed, noGrad, randperm, save, tensor, tidy, type Tensor } from '../dist/index.js';
+import { data, nn, keep, manualSeed, noGrad, randperm, save, tensor, tidy, type Tensor } from '../dist/index.js';
 import * as datasets from '../dist/datasets.js';
 import { DataParallel } from '../dist/worker.js';
 
@@ -30,6 +33,8 @@ const BATCH = Number(process.env.DP_BATCH ?? 64);
 // ~1.7× slower until then. Steady-state throughput is what is compared.
 const WARMUP = 120;
 const STRETCH = 20;
+// DP_COMPARE_FEEDS=1 adds 2 workers fed batch tensors step by step, in the same turns.
+const COMPARE_FEEDS = process.env.DP_COMPARE_FEEDS === '1';
 const SEED = 7;
 const OPTIMIZER = { name: 'SGD', options: { lr: 0.05, momentum: 0.9 } };
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -77,14 +82,12 @@ async function loadData(): Promise<{ train: Split; test: Split; source: string }
   return { train: { x: train.data.narrow(0, 0, n), y: train.targets.narrow(0, 0, n) }, test: { x: test.data, y: test.targets }, source: `Fashion-MNIST (${n} training images, ${test.targets.shape[0]} test images)` };
 }
 
-/** The batches of one epoch: the same for every configuration (seeded permutation). */
-function epochBatches(train: Split, epoch: number): [Tensor, Tensor][] {
+/** The rows of each batch of one epoch: the same for every configuration (seeded permutation; the last partial batch dropped). */
+function epochRows(train: Split, epoch: number): number[][] {
   manualSeed(1000 + epoch);
-  const perm = randperm(train.y.shape[0]);
-  const x = train.x.indexSelect(0, perm);
-  const y = train.y.indexSelect(0, perm);
-  const out: [Tensor, Tensor][] = [];
-  for (let at = 0; at + BATCH <= y.shape[0]; at += BATCH) out.push([x.narrow(0, at, BATCH), y.narrow(0, at, BATCH)]);
+  const perm = Array.from(randperm(train.y.shape[0]).data());
+  const out: number[][] = [];
+  for (let at = 0; at + BATCH <= perm.length; at += BATCH) out.push(perm.slice(at, at + BATCH));
   return out;
 }
 
@@ -108,37 +111,60 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-interface Trained {
+/**
+ * How a configuration is fed: `loader`, a DataLoader over a Subset of the training set per
+ * turn (the replicas keep the training set and cut their own shards); `batches`, the
+ * batch tensors themselves, posted step by step.
+ */
+type Feed = 'loader' | 'batches';
+
+interface Config {
   workers: number;
+  feed: Feed;
+}
+
+interface Trained extends Config {
   /** Examples/s of each timed stretch, in order. */
   stretches: number[];
   accuracy: number;
   bytes: Uint8Array;
 }
 
+/** What one turn of `feed` trains on: the batches whose rows are `chunk`. */
+function turnInput(feed: Feed, train: Split, dataset: data.TensorDataset, chunk: number[][]): data.DataLoader | Tensor[][] {
+  if (feed === 'loader') return new data.DataLoader(new data.Subset(dataset, chunk.flat()), { batchSize: BATCH });
+  return chunk.map((rows) => {
+    const idx = tensor(Int32Array.from(rows));
+    return [keep(train.x.indexSelect(0, idx)), keep(train.y.indexSelect(0, idx))];
+  });
+}
+
 /**
- * Trains one model per entry of `workerCounts` (same seed, same batches) with stretches of
- * STRETCH steps taken in turn, the order alternating, so that the machine's slow and fast
- * phases fall on every configuration alike; stretches after WARMUP steps are timed.
- * `fit` keeps the next step queued in the workers, as a training loop would.
+ * Trains one model per configuration (same seed, same batches) with stretches of STRETCH
+ * steps taken in turn, the order alternating, so that the machine's slow and fast phases
+ * fall on every configuration alike; stretches after WARMUP steps are timed. `fit` keeps
+ * the next steps queued in the workers, as a training loop would.
  */
-async function trainInTurn(workerCounts: number[], data: { train: Split; test: Split }, probe: CeilingProbe | null = null): Promise<Trained[]> {
-  const batches = Array.from({ length: EPOCHS }, (_, epoch) => epochBatches(data.train, epoch)).flat();
+async function trainInTurn(configs: Config[], sets: { train: Split; test: Split }, probe: CeilingProbe | null = null): Promise<Trained[]> {
+  const batches = Array.from({ length: EPOCHS }, (_, epoch) => epochRows(sets.train, epoch)).flat();
+  const dataset = new data.TensorDataset(sets.train.x, sets.train.y);
   const runs = await Promise.all(
-    workerCounts.map(async (workers) => {
+    configs.map(async (config) => {
       manualSeed(SEED);
       const model = lectureCnn();
-      const dp = await DataParallel.create(model, { workers, seed: SEED, loss: 'CrossEntropyLoss', optimizer: OPTIMIZER });
-      return { workers, model, dp, stretches: [] as number[] };
+      const dp = await DataParallel.create(model, { workers: config.workers, seed: SEED, loss: 'CrossEntropyLoss', optimizer: OPTIMIZER });
+      return { ...config, model, dp, stretches: [] as number[] };
     }),
   );
   try {
     for (let at = 0, turn = 0; at < batches.length; at += STRETCH, turn++) {
       const chunk = batches.slice(at, at + STRETCH);
       for (const r of turn % 2 === 0 ? runs : [...runs].reverse()) {
+        const input = turnInput(r.feed, sets.train, dataset, chunk);
         const t0 = performance.now();
-        await r.dp.fit(chunk);
+        await r.dp.fit(input);
         const ms = performance.now() - t0;
+        if (Array.isArray(input)) input.flat().forEach((t) => t.dispose());
         if (at >= WARMUP && chunk.length === STRETCH) r.stretches.push((STRETCH * BATCH * 1000) / ms);
       }
       if (probe !== null && at >= WARMUP && chunk.length === STRETCH) await probe.turn();
@@ -147,7 +173,7 @@ async function trainInTurn(workerCounts: number[], data: { train: Split; test: S
       runs.map(async (r) => {
         const sd = await r.dp.stateDict();
         r.model.loadStateDict(sd);
-        return { workers: r.workers, stretches: r.stretches, accuracy: accuracy(r.model, data.test), bytes: save(sd) };
+        return { workers: r.workers, feed: r.feed, stretches: r.stretches, accuracy: accuracy(r.model, sets.test), bytes: save(sd) };
       }),
     );
   } finally {
@@ -237,21 +263,26 @@ class CeilingProbe {
   }
 }
 
-const data = await loadData();
+const sets = await loadData();
 const load0 = loadavg();
-console.log(`DataParallel on the lecture's CNN: ${data.source}, batch ${BATCH}, ${EPOCHS} epoch(s), SGD lr 0.05 momentum 0.9`);
+console.log(`DataParallel on the lecture's CNN: ${sets.source}, batch ${BATCH}, ${EPOCHS} epoch(s), SGD lr 0.05 momentum 0.9`);
 console.log(`load average before: ${load0.map((l) => l.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 
 const probe = await CeilingProbe.start();
-const [one, two] = await trainInTurn([1, 2], data, probe).finally(() => probe.terminate());
-const [twoAgain] = await trainInTurn([2], data);
+const configs: Config[] = [
+  { workers: 1, feed: 'loader' },
+  { workers: 2, feed: 'loader' },
+  ...(COMPARE_FEEDS ? [{ workers: 2, feed: 'batches' } as const] : []),
+];
+const [one, two, twoFedBatches] = await trainInTurn(configs, sets, probe).finally(() => probe.terminate());
+const [twoAgain] = await trainInTurn([{ workers: 2, feed: 'loader' }], sets);
 const load1 = loadavg();
 
 const same = two.bytes.length === twoAgain.bytes.length && two.bytes.every((b, i) => b === twoAgain.bytes[i]);
 const rate = (r: Trained): number => median(r.stretches);
 const stepMs = (r: Trained): number => (1000 * BATCH) / rate(r);
 const fmt = (r: Trained): string =>
-  `${r.workers} worker(s): ${rate(r).toFixed(0)} examples/s (median of ${r.stretches.length} stretches of ${STRETCH} steps; ` +
+  `${r.workers} worker(s), fed ${r.feed === 'loader' ? 'a DataLoader' : 'batch tensors'}: ${rate(r).toFixed(0)} examples/s (median of ${r.stretches.length} stretches of ${STRETCH} steps; ` +
   `range ${Math.min(...r.stretches).toFixed(0)}-${Math.max(...r.stretches).toFixed(0)}), ${stepMs(r).toFixed(1)} ms a step, test accuracy ${(100 * r.accuracy).toFixed(2)} %`;
 console.log(fmt(one));
 console.log(fmt(two));
@@ -260,6 +291,11 @@ console.log(
   `throughput ratio 2 / 1 workers: ${(rate(two) / rate(one)).toFixed(3)}× (ratio of medians); per pair of neighbouring stretches: median ${median(ratios).toFixed(3)}×, ` +
     `quartiles ${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}×`,
 );
+if (twoFedBatches !== undefined) {
+  console.log(fmt(twoFedBatches));
+  const feeds = two.stretches.map((t, i) => t / twoFedBatches.stretches[i]);
+  console.log(`2 workers, DataLoader over batch tensors: ${(rate(two) / rate(twoFedBatches)).toFixed(3)}× (ratio of medians), neighbouring stretches: median ${median(feeds).toFixed(3)}×`);
+}
 console.log(`accuracy difference: ${(100 * Math.abs(two.accuracy - one.accuracy)).toFixed(2)} points`);
 console.log(`two 2-worker runs with seed ${SEED}: weights ${same ? 'identical' : 'DIFFERENT'} (${two.bytes.length} bytes of safetensors compared; second run ${(100 * twoAgain.accuracy).toFixed(2)} %)`);
 const ceilings = probe.ceilings;

@@ -271,6 +271,39 @@ describe('DataLoader shuffling', () => {
   });
 });
 
+describe('DataLoader batchSampler and tensorRows', () => {
+  it('batchSampler gives each epoch the indices a loop over the loader batches', () => {
+    const loader = new data.DataLoader(rows(50), { batchSize: 8, shuffle: true, generator: new data.Generator(4) });
+    const sampled = [...loader.batchSampler];
+    const twin = new data.DataLoader(rows(50), { batchSize: 8, shuffle: true, generator: new data.Generator(4) });
+    const looped: number[][] = [];
+    for (const [, y] of twin) looped.push(Array.from(y.data()));
+    expect(sampled).toEqual(looped);
+    expect(sampled.map((b) => b.length)).toEqual([8, 8, 8, 8, 8, 8, 2]);
+    // Each loop draws the next order from the generator, as each epoch of the loader does.
+    const g = new data.Generator(4);
+    expect(sampled.flat()).toEqual(g.randperm(50));
+    expect([...loader.batchSampler].flat()).toEqual(g.randperm(50));
+  });
+
+  it('tensorRows follows Subsets down to the TensorDataset, and is null when batches go through collate', () => {
+    const ds = rows(10);
+    const inner = new data.Subset(ds, [9, 8, 7, 6, 5]);
+    const loader = new data.DataLoader(new data.Subset(inner, [4, 0, 2]), { batchSize: 2 });
+    expect(loader.tensorRows([1, 2])).toEqual({ source: ds, rows: [9, 7] });
+    expect(new data.DataLoader(ds, { collate: (items) => items }).tensorRows([0])).toBeNull();
+    class Doubled extends data.TensorDataset<[Tensor, Tensor]> {
+      override get(i: number): [Tensor, Tensor] {
+        const [x, y] = super.get(i);
+        return [x.mul(2), y];
+      }
+    }
+    const [x, y] = ds.tensors;
+    expect(new data.DataLoader(new Doubled(x, y)).tensorRows([0])).toBeNull();
+    expect(new data.DataLoader({ length: 3, get: (i: number) => i }).tensorRows([0])).toBeNull();
+  });
+});
+
 describe('DataLoader options', () => {
   const ds = rows(3);
   it('rejects bad options with PyTorch-style messages', () => {

@@ -2,7 +2,7 @@
 // training on the full batches (within 1e-5), bit for bit the same whichever replica
 // finishes first, with gradients through SharedArrayBuffer or transferred arrays.
 import { afterEach, describe, expect, it } from 'vitest';
-import { data, nn, optim, manualSeed, tensor, type Tensor } from '../../dist/index.js';
+import { data, nn, optim, keep, manualSeed, tensor, type Tensor } from '../../dist/index.js';
 import * as datasets from '../../dist/datasets.js';
 import { DataParallel, shardSizes } from '../../dist/worker.js';
 
@@ -154,6 +154,108 @@ describe('DataParallel', () => {
     made.push(dp);
     expect(await dp.fit(loader)).toHaveLength(6);
     expect(maxDiff(await parallel(6, 2), await dp.stateDict())).toBe(0);
+  });
+
+  it('fit over a shuffled DataLoader of a Subset keeps the data in the workers, with the bits of fit over its batches', async () => {
+    const d = new datasets.Digits();
+    const ds = new data.TensorDataset(d.data.div(16), d.targets);
+    const loader = (): data.DataLoader => new data.DataLoader(new data.Subset(ds, Array.from({ length: 300 }, (_, i) => 2 * i)), { batchSize: 48, shuffle: true, generator: new data.Generator(5) });
+    const create = async (): Promise<DataParallel> => {
+      const dp = await DataParallel.create(mlp(), { workers: 3, loss: 'CrossEntropyLoss', optimizer: OPT });
+      made.push(dp);
+      return dp;
+    };
+    // Two epochs of 7 batches (the last of 12 rows), shards of 16 / 16 / 16 and 4 / 4 / 4.
+    const kept = await create();
+    const epochs = loader();
+    const viaLoader = [await kept.fit(epochs), await kept.fit(epochs)];
+    const fed = await create();
+    const copies = loader();
+    const viaBatches: number[][] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      const batchList: Tensor[][] = [];
+      for (const [x, y] of copies) batchList.push([x.clone(), y.clone()].map((t) => keep(t)));
+      viaBatches.push(await fed.fit(batchList));
+    }
+    expect(viaLoader.map((l) => l.length)).toEqual([7, 7]);
+    expect(viaLoader).toEqual(viaBatches);
+    expect(maxDiff(await kept.stateDict(), await fed.stateDict())).toBe(0);
+  });
+
+  it('fit over a DataLoader reads its TensorDataset once: in-place changes need a new TensorDataset', async () => {
+    const [x, y] = batches(1, 200)[0];
+    const xs = x.clone();
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    const ref = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(ref);
+    const ds = new data.TensorDataset(xs, y);
+    await dp.fit(new data.DataLoader(ds, { batchSize: 50 }));
+    await ref.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }));
+    xs.mul_(0);
+    // The replicas still hold the rows as they were: the same bits as training on the originals.
+    await dp.fit(new data.DataLoader(ds, { batchSize: 50 }));
+    await ref.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }));
+    expect(maxDiff(await dp.stateDict(), await ref.stateDict())).toBe(0);
+    // A new TensorDataset over the zeroed rows is copied again, and trains differently.
+    await dp.fit(new data.DataLoader(new data.TensorDataset(xs, y), { batchSize: 50 }));
+    await ref.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }));
+    expect(maxDiff(await dp.stateDict(), await ref.stateDict())).toBeGreaterThan(1e-3);
+  });
+
+  it('fit over a DataLoader is bit-identical whichever worker finishes first', async () => {
+    const [x, y] = batches(1, 200)[0];
+    const run = async (delay: (rank: number, step: number) => number): Promise<Record<string, Tensor>> => {
+      const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, replicaDelayMs: delay });
+      made.push(dp);
+      await dp.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }));
+      return dp.stateDict();
+    };
+    const slow0 = await run((rank) => (rank === 0 ? 30 : 0));
+    const slow1 = await run((rank) => (rank === 1 ? 30 : 0));
+    expect(maxDiff(slow0, slow1)).toBe(0);
+    expect(maxDiff(slow0, await parallel(4, 2))).toBe(0);
+  });
+
+  it('fit over a DataLoader stops at an abort after the steps permitted, and training goes on after it', async () => {
+    const [x, y] = batches(1, 600)[0];
+    const loader = new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 });
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    const controller = new AbortController();
+    const run = dp.fit(loader, { signal: controller.signal, onStep: (_, i) => (i === 1 ? controller.abort(new Error('enough')) : undefined) });
+    // Nothing else may be posted while it runs.
+    await expect(dp.step(x.narrow(0, 0, 50), y.narrow(0, 0, 50))).rejects.toThrow(/fit is running over a DataLoader; await it first/);
+    await expect(dp.fit(loader)).rejects.toThrow(/fit is running/);
+    await expect(run).rejects.toThrow('enough');
+    // Two steps reported and eight more permitted when the abort came: ten applied, as `parallel(10, 2)`.
+    expect(maxDiff(await parallel(10, 2), await dp.stateDict())).toBe(0);
+    // The step numbers go on from there: two more steps, then a whole epoch.
+    const [[x10, y10], [x11, y11]] = batches(12).slice(10);
+    await dp.step(x10, y10);
+    await dp.step(x11, y11);
+    expect(await dp.fit(loader)).toHaveLength(12);
+    const ref = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(ref);
+    await ref.fit(batches(12));
+    await ref.fit(batches(12));
+    expect(maxDiff(await ref.stateDict(), await dp.stateDict())).toBe(0);
+  });
+
+  it('fit over a DataLoader rejects with the cause of a failing step, and a terminated worker rejects it', async () => {
+    const [x, y] = batches(1, 250)[0];
+    const labels = tensor(Array.from(y.data(), (v, i) => (i === 120 ? 99 : v)), { dtype: 'int32' });
+    const dp = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    made.push(dp);
+    await expect(dp.fit(new data.DataLoader(new data.TensorDataset(x, labels), { batchSize: 50 }))).rejects.toThrow(/target 99 is out of bounds/);
+    await expect(dp.step(x, y)).rejects.toThrow(/an earlier step failed/);
+
+    const slow = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT, replicaDelayMs: (rank) => (rank === 1 ? 5000 : 0) });
+    const inFlight = slow.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }));
+    const rejected = expect(inFlight).rejects.toThrow(/was terminated/);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await slow.terminate();
+    await rejected;
   });
 
   it('fit stops at an aborted signal after the steps queued', async () => {

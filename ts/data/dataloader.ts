@@ -24,6 +24,13 @@ export interface DataLoaderOptions<B = Tensor[], T = unknown> {
   generator?: RandomGenerator;
 }
 
+/** Where a DataLoader cuts a batch from: rows of a TensorDataset's tensors (see `DataLoader.tensorRows`). */
+export interface TensorRows {
+  source: TensorDataset;
+  /** The rows of `source`'s tensors that make the batch, in order. */
+  rows: number[];
+}
+
 const OPTION_NAMES = ['batchSize', 'shuffle', 'dropLast', 'collate', 'generator'];
 
 /**
@@ -31,7 +38,7 @@ const OPTION_NAMES = ['batchSize', 'shuffle', 'dropLast', 'collate', 'generator'
  * TensorDataset or Subsets of one whose `get` is the stock one (a subclass that
  * overrides `get`, to transform items say, goes through `get` and collate).
  */
-function tensorRows(ds: Dataset<unknown>, rows: number[]): { source: TensorDataset; rows: number[] } | null {
+function tensorRows(ds: Dataset<unknown>, rows: number[]): TensorRows | null {
   if (ds instanceof TensorDataset) return ds.get === TensorDataset.prototype.get ? { source: ds, rows } : null;
   if (ds instanceof Subset && ds.get === Subset.prototype.get) {
     const { indices } = ds;
@@ -100,6 +107,8 @@ export class DataLoader<B = Tensor[], T = unknown> implements Iterable<B>, Async
   // A closure rather than the collate function itself: a field typed with T as a
   // parameter would stop DataLoader<B, [Tensor, Tensor]> passing as a DataLoader<B>.
   readonly #makeBatch: (indices: number[]) => B;
+  /** Whether batches are cut by defaultCollate's rules (no collate function given). */
+  readonly #collatesByDefault: boolean;
 
   constructor(dataset: Dataset<T>, options: DataLoaderOptions<B, T> = {}) {
     if (typeof dataset !== 'object' || dataset === null || !Number.isInteger(dataset.length) || dataset.length < 0 || typeof dataset.get !== 'function') {
@@ -132,6 +141,7 @@ export class DataLoader<B = Tensor[], T = unknown> implements Iterable<B>, Async
     this.shuffle = shuffle;
     this.dropLast = dropLast;
     this.generator = generator;
+    this.#collatesByDefault = collate === undefined;
     this.#makeBatch = collate !== undefined ? (indices) => collate(indices.map((i) => dataset.get(i))) : (indices) => asBatch<B>(defaultBatch(dataset, indices));
   }
 
@@ -141,17 +151,51 @@ export class DataLoader<B = Tensor[], T = unknown> implements Iterable<B>, Async
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
-  /** One epoch: the batches in order (a fresh order per epoch when shuffling). */
-  *[Symbol.iterator](): Generator<B, void, undefined> {
+  /**
+   * The item indices of each batch of an epoch, like PyTorch's `loader.batch_sampler`:
+   * every loop over it is a new epoch, drawing a new order when shuffling, exactly as a
+   * loop over the loader itself does (the batches are made from these).
+   *
+   * @example
+   * ```ts
+   * for (const indices of loader.batchSampler) console.log(indices); // [3, 0, 7, …], …
+   * ```
+   */
+  get batchSampler(): Iterable<number[]> {
+    return { [Symbol.iterator]: () => this.#batchIndices() };
+  }
+
+  *#batchIndices(): Generator<number[], void, undefined> {
     // Drawn when the epoch starts (first next()), so each loop gets a new order.
     const order = this.shuffle ? permutation(this.dataset.length, this.generator) : Array.from({ length: this.dataset.length }, (_, i) => i);
-    const batches = this.length;
+    for (let b = 0; b < this.length; b++) yield order.slice(b * this.batchSize, (b + 1) * this.batchSize);
+  }
+
+  /**
+   * Where the batch of the items `indices` comes from when it is cut straight from
+   * tensors: the TensorDataset and its rows, for a TensorDataset (or Subsets of one) with
+   * the default collate. Null when batches are made item by item through `get` and a
+   * collate function. Data-parallel training uses it to ship the tensors to its workers once.
+   *
+   * @example
+   * ```ts
+   * const loader = new data.DataLoader(new data.Subset(ds, [5, 9]), { batchSize: 2 });
+   * loader.tensorRows([1, 0]); // { source: ds, rows: [9, 5] }
+   * ```
+   */
+  tensorRows(indices: number[]): TensorRows | null {
+    return this.#collatesByDefault ? tensorRows(this.dataset, indices) : null;
+  }
+
+  /** One epoch: the batches in order (a fresh order per epoch when shuffling). */
+  *[Symbol.iterator](): Generator<B, void, undefined> {
     let scope: ScopeHandle | undefined;
+    let b = 0;
     try {
-      for (let b = 0; b < batches; b++) {
+      for (const indices of this.batchSampler) {
         if (scope !== undefined) closeScope(scope);
-        scope = openScope(`DataLoader iteration ${b} (keep() what must outlive it)`);
-        yield this.#makeBatch(order.slice(b * this.batchSize, (b + 1) * this.batchSize));
+        scope = openScope(`DataLoader iteration ${b++} (keep() what must outlive it)`);
+        yield this.#makeBatch(indices);
       }
     } finally {
       // Runs on exhaustion and on break/return/throw in the loop (the iterator's return()).

@@ -7,7 +7,10 @@ import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, 
 import { transfer, type Endpoint } from 'comlink';
 import { gradientMean } from './average.js';
 import { endpointOf, queuedMessages } from './env.js';
-import { fromWire, serializeThrown, type TensorWire, type ThrownWire } from './transfer.js';
+import { fromWire, serializeThrown, type TensorWire } from './transfer.js';
+import { arriveAndWait, awaitPermit, barrierCounters, checkNoFailure, markFailed, noteApplied, reportThrough, stepLosses } from './barrier.js';
+import { messageStep, parseReplicaMessage, type DataMessage, type RunMessage, type StepReply } from './step-messages.js';
+import { shardSizes, shardWeights } from './shards.js';
 
 /** A loss class of `nn` by name, with its options. */
 export interface LossSpec {
@@ -43,67 +46,6 @@ export interface ShardResult {
   grads: Float32Array | null;
 }
 
-/**
- * A shared-memory step as the main thread posts it to each replica, on the replica's own
- * step port: its shard (views of the BatchRing, or transferred arrays when the ring's slot
- * was taken; null for a replica without rows this step), the step's number (from 0) and
- * the shard sizes over the batch size, per rank.
- */
-export interface StepMessage {
-  step: number;
-  weights: number[];
-  delayMs: number;
-  x: TensorWire<ArrayBufferLike> | null;
-  y: TensorWire<ArrayBufferLike> | null;
-}
-
-/**
- * What comes back on a step port: the batch mean losses of the steps from `step` on, once
- * every replica has applied them (one message per group of steps, however many replicas:
- * see `reportThrough`), or a replica's error at `step`.
- */
-export type StepReply = { step: number; losses: number[] } | { step: number; error: ThrownWire };
-
-/**
- * Steps reported in one message, at most: the main thread then wakes once per group. On
- * a 2-core machine it wakes on a replica's core, so each wake-up costs a replica time.
- */
-export const REPORT_GROUP = 4;
-/** Steps whose shard losses are kept: a group, and the steps that may run while it is reported. */
-const LOSS_STEPS = REPORT_GROUP + 2;
-
-// The barrier buffer: int32 words for the arrivals and the replicas done applying (both
-// counted up forever), a flag set when a replica failed, the steps posted so far (written
-// by the main thread) and the steps reported so far; then each shard's loss times its
-// weight, float64, for the last LOSS_STEPS steps.
-const ARRIVED = 0;
-const FAILED = 1;
-const APPLIED = 2;
-const POSTED = 3;
-const REPORTED = 4;
-const LOSSES_AT = 24;
-
-/** Bytes of the barrier buffer for `workers` replicas (layout above). */
-export function barrierBytes(workers: number): number {
-  return LOSSES_AT + LOSS_STEPS * workers * 8;
-}
-
-/** The int32 words of the barrier buffer (layout above), made once per thread. */
-export function barrierCounters(barrier: SharedArrayBuffer): Int32Array {
-  return new Int32Array(barrier, 0, LOSSES_AT / 4);
-}
-
-/** Records on the main thread, before posting step `step`, that it is coming (see `reportThrough`). */
-export function notePosted(counters: Int32Array, step: number): void {
-  Atomics.store(counters, POSTED, step + 1);
-}
-
-/** How a replica's error starts when it stops because another one failed (not the cause). */
-export const FOLLOW_ON = 'DataParallel: another replica failed';
-
-/** How long a replica waits at the barrier for the others before giving up. */
-const BARRIER_TIMEOUT_MS = 120_000;
-
 interface Replica {
   model: nn.Module;
   loss: nn.Module;
@@ -117,6 +59,14 @@ interface Replica {
   slots: Float32Array[][] | null;
   /** The parameters' shapes, in the order of the flat gradients. */
   shapes: number[][];
+  /** The training data of runs (DataMessage), with arrays to gather a shard's rows into. */
+  kept: Kept | null;
+}
+
+interface Kept {
+  x: TensorWire<SharedArrayBuffer>;
+  y: TensorWire<SharedArrayBuffer>;
+  gathered: { x: Float32Array | Int32Array; y: Float32Array | Int32Array };
 }
 
 let replica: Replica | null = null;
@@ -153,48 +103,98 @@ export async function initReplica(bytes: Uint8Array, config: ReplicaConfig, step
   const { shared, workers } = config;
   const slots = shared === null ? null : [0, 1].map((parity) => Array.from({ length: workers }, (_, k) => new Float32Array(shared, ((parity * workers + k) * numel) * 4, numel)));
   const counters = config.barrier === null ? null : barrierCounters(config.barrier);
-  replica = { model, loss, optimizer, params, numel, config, counters, slots, shapes: params.map((p) => p.shape) };
+  replica = { model, loss, optimizer, params, numel, config, counters, slots, shapes: params.map((p) => p.shape), kept: null };
   if (steps !== null) {
     const port = endpointOf(steps);
     const queued = queuedMessages(steps);
     port.addEventListener('message', (ev) => {
-      onStep(port, Reflect.get(ev, 'data'));
+      onMessage(port, Reflect.get(ev, 'data'));
       // Steps posted ahead already wait on the port: take them now rather than after another
       // turn of the event loop (0.2–0.3 ms a step, measured in Node).
-      for (let next = queued?.(); next !== undefined; next = queued?.()) onStep(port, next.message);
+      for (let next = queued?.(); next !== undefined; next = queued?.()) onMessage(port, next.message);
     });
     port.start?.();
   }
   return numel;
 }
 
-function isWireOrNull(v: unknown): v is TensorWire<ArrayBufferLike> | null {
-  return v === null || (typeof v === 'object' && 'shape' in v && 'dtype' in v && 'data' in v);
-}
-
-function isStepMessage(m: unknown): m is StepMessage {
-  if (typeof m !== 'object' || m === null) return false;
-  const [step, weights, delayMs, x, y] = ['step', 'weights', 'delayMs', 'x', 'y'].map((k): unknown => Reflect.get(m, k));
-  return Number.isInteger(step) && Array.isArray(weights) && weights.every((w) => typeof w === 'number') && typeof delayMs === 'number' && isWireOrNull(x) && isWireOrNull(y);
-}
-
-/** Runs one posted step; its loss goes back with its group (`reportThrough`), an error at once. */
-function onStep(port: Endpoint, message: unknown): void {
-  const step = isStepMessage(message) ? message.step : -1;
+/** Handles one message of the step port; a step's loss goes back with its group (`reportThrough`), an error at once. */
+function onMessage(port: Endpoint, data: unknown): void {
   const reply = (r: StepReply): void => port.postMessage(r);
+  const message = parseReplicaMessage(data);
+  if (message?.kind === 'run') return run(message, reply);
   try {
-    if (!isStepMessage(message)) throw new FerrogradError('value', 'DataParallel: a replica got a malformed step message');
-    const x = message.x === null ? null : fromWire(message.x);
-    let y: Tensor | null = null;
-    try {
-      y = message.y === null ? null : fromWire(message.y);
-    } catch (e) {
-      disposeAll(x);
-      throw e;
+    if (message === null) throw new FerrogradError('value', 'DataParallel: a replica got a malformed step message');
+    if (message.kind === 'data') return keep(message);
+    const { x, y } = message;
+    sharedStep(() => (x === null || y === null ? null : both(() => fromWire(x), () => fromWire(y))), message.step, message.weights, message.delayMs, reply);
+  } catch (e) {
+    reply({ step: messageStep(data), error: serializeThrown(e) });
+  }
+}
+
+/** Values per row of a tensor on the wire. */
+const rowWidth = (w: TensorWire<ArrayBufferLike>): number => w.shape.slice(1).reduce((a, b) => a * b, 1);
+
+/** Keeps the training data of the runs to come (views of shared memory: nothing is copied). */
+function keep(m: DataMessage): void {
+  const r = need();
+  for (const w of [m.x, m.y]) {
+    if (w.data.length !== w.shape[0] * rowWidth(w)) throw new FerrogradError('value', `DataParallel: training data of shape [${w.shape.join(', ')}] carries ${w.data.length} values`);
+  }
+  const scratch = (w: TensorWire<SharedArrayBuffer>): Float32Array | Int32Array => {
+    // Room for the largest shard; reused every step, since tensor() copies it into wasm memory.
+    const n = Math.ceil(w.shape[0] / r.config.workers) * rowWidth(w);
+    return w.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
+  };
+  r.kept = { x: m.x, y: m.y, gathered: { x: scratch(m.x), y: scratch(m.y) } };
+}
+
+/** The tensors `x()` and `y()`; x is freed again if y cannot be made. */
+function both(x: () => Tensor, y: () => Tensor): [Tensor, Tensor] {
+  const first = x();
+  try {
+    return [first, y()];
+  } catch (e) {
+    first.dispose();
+    throw e;
+  }
+}
+
+/** Rows `rows` of a kept tensor, as a tensor of this thread (`into` is the scratch array). */
+function gather(w: TensorWire<SharedArrayBuffer>, rows: Int32Array, into: Float32Array | Int32Array): Tensor {
+  const width = rowWidth(w);
+  rows.forEach((row, i) => {
+    if (!(row >= 0 && row < w.shape[0])) throw new FerrogradError('value', `DataParallel: row ${row} is out of range for ${w.shape[0]} rows of training data`);
+    into.set(w.data.subarray(row * width, (row + 1) * width), i * width);
+  });
+  return fromWire({ shape: [rows.length, ...w.shape.slice(1)], dtype: w.dtype, data: into.subarray(0, rows.length * width) });
+}
+
+/**
+ * Runs the steps of a run over the kept data, each once it is permitted, without
+ * returning to the event loop in between: the main thread sends nothing per step. Leaves
+ * the run at its end, when it is stopped, or at a failure (replied), and says so.
+ */
+function run(m: RunMessage, reply: (r: StepReply) => void): void {
+  const r = need();
+  const { rank, workers } = r.config;
+  let step = m.first;
+  try {
+    const kept = r.kept;
+    if (kept === null || r.counters === null) throw new FerrogradError('usage', 'DataParallel: a run needs training data in shared memory');
+    for (let b = 0; b + 1 < m.bounds.length; b++, step++) {
+      if (!awaitPermit(r.counters, step, m.run)) break;
+      const sizes = shardSizes(m.bounds[b + 1] - m.bounds[b], workers);
+      const start = m.bounds[b] + sizes.slice(0, rank).reduce((a, n) => a + n, 0);
+      const rows = m.rows.subarray(start, start + sizes[rank]);
+      const shard = (): [Tensor, Tensor] | null => (rows.length === 0 ? null : both(() => gather(kept.x, rows, kept.gathered.x), () => gather(kept.y, rows, kept.gathered.y)));
+      sharedStep(shard, step, shardWeights(sizes), m.delays?.[b * workers + rank] ?? 0, reply);
     }
-    sharedStep(x, y, step, message.weights, message.delayMs, reply);
   } catch (e) {
     reply({ step, error: serializeThrown(e) });
+  } finally {
+    reply({ ended: m.run });
   }
 }
 
@@ -248,10 +248,12 @@ function sleepSync(ms: number): void {
  * time strictly one after the other: the main thread may post step s + 1 while step s
  * runs, and the replica starts it the moment step s is done.
  *
- * `step` numbers the steps from 0 (the barrier's counters only grow); `weights` are the
- * shard sizes over the batch size, per rank (0 for a replica without rows).
+ * `shard` makes this replica's rows of the batch (null: none this step), inside the step,
+ * so that an error there fails the step on every replica like any other. `step` numbers
+ * the steps from 0 (the barrier's counters only grow); `weights` are the shard sizes over
+ * the batch size, per rank (0 for a replica without rows).
  */
-function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: number[], delayMs: number, reply: (r: StepReply) => void): void {
+function sharedStep(shard: () => [Tensor, Tensor] | null, step: number, weights: number[], delayMs: number, reply: (r: StepReply) => void): void {
   const r = need();
   const { rank, workers, barrier } = r.config;
   // Even and odd steps use different slots: a replica that finished step s may write its
@@ -259,17 +261,15 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
   // further ahead, since step s + 1's barrier waits for the slow one, which has read by then.
   const parity = step % 2;
   const counter = r.counters;
-  if (r.slots === null || barrier === null || counter === null) {
-    disposeAll(x, y);
-    throw new FerrogradError('usage', 'DataParallel: a shared-memory step needs shared memory');
-  }
-  const report = (s: number, flush: boolean): void => reportThrough(counter, barrier, s, workers, flush, reply);
+  if (r.slots === null || barrier === null || counter === null) throw new FerrogradError('usage', 'DataParallel: a shared-memory step needs shared memory');
+  const report = (s: number, flush: boolean): void => reportThrough(counter, barrier, s, workers, flush, (from, losses) => reply({ step: from, losses }));
   try {
     if (weights.length !== workers) throw new FerrogradError('value', `DataParallel: ${weights.length} shard weights for ${workers} replicas`);
     const losses = stepLosses(barrier, step, workers);
     const slots = r.slots[parity];
-    if (Atomics.load(counter, FAILED) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} before step ${step}; replica ${rank} stops`);
-    losses[rank] = weights[rank] * (x !== null && y !== null ? gradientsInto(r, x, y, slots[rank]) : 0);
+    checkNoFailure(counter, step, rank);
+    const batch = shard();
+    losses[rank] = weights[rank] * (batch !== null ? gradientsInto(r, batch[0], batch[1], slots[rank]) : 0);
     // Test hook: lets a test make this replica arrive late, to show the order of arrival does not matter.
     if (delayMs > 0) sleepSync(delayMs);
     // Before arriving: once every replica has arrived, the fast ones go on, and the losses
@@ -278,60 +278,13 @@ function sharedStep(x: Tensor | null, y: Tensor | null, step: number, weights: n
     arriveAndWait(counter, workers * (step + 1), step, rank);
     tidy(() => applyGradients(r, gradientMean(slots, weights, r.shapes)));
     // No later step is coming to report this one: the last replica to apply it does.
-    if (Atomics.add(counter, APPLIED, 1) + 1 === workers * (step + 1) && Atomics.load(counter, POSTED) <= step + 1) report(step, true);
+    if (noteApplied(counter, step, workers)) report(step, true);
   } catch (e) {
-    disposeAll(x, y);
     // This replica finished the steps before (it is running this one): if every replica
     // did, they are reported now, since they may have been waiting for this one's arrival.
     report(step - 1, true);
-    Atomics.store(counter, FAILED, 1);
-    Atomics.notify(counter, ARRIVED);
+    markFailed(counter);
     throw e;
-  }
-}
-
-/** The shards' weighted losses of step `s`, one per rank, in the barrier buffer. */
-function stepLosses(barrier: SharedArrayBuffer, s: number, workers: number): Float64Array {
-  return new Float64Array(barrier, LOSSES_AT + (s % LOSS_STEPS) * workers * 8, workers);
-}
-
-/**
- * Sends the batch losses (the shards' weighted losses summed in rank order) of the steps
- * not reported yet, through step `s`: when they make a whole REPORT_GROUP, or with
- * `flush`. Nothing is sent until every replica has applied step `s` (a later call will)
- * or when another replica has sent them. Every replica tries it as it comes to step
- * s + 1's barrier, so that the first one there (about to wait for the others) usually
- * sends it: the main thread, woken by the message on that replica's core, then posts its
- * next steps while that core would idle anyway, instead of taking a core from a replica
- * that computes (measured: 140–250 µs a step). The last replica to apply a step that no
- * later one follows flushes.
- */
-function reportThrough(counter: Int32Array, barrier: SharedArrayBuffer, s: number, workers: number, flush: boolean, reply: (r: StepReply) => void): void {
-  if (s < 0 || Atomics.load(counter, APPLIED) < workers * (s + 1)) return;
-  const from = Atomics.load(counter, REPORTED);
-  if (from > s || (!flush && s - from + 1 < REPORT_GROUP)) return;
-  if (Atomics.compareExchange(counter, REPORTED, from, s + 1) !== from) return;
-  // At most a group is left unreported at any barrier, and step k's losses are rewritten
-  // at step k + LOSS_STEPS, after barriers that wait for this replica.
-  const losses: number[] = [];
-  for (let k = from; k <= s; k++) losses.push(stepLosses(barrier, k, workers).reduce((sum, loss) => sum + loss, 0));
-  reply({ step: from, losses });
-}
-
-function disposeAll(...tensors: (Tensor | null)[]): void {
-  for (const t of tensors) if (t !== null && !t.isDisposed) t.dispose();
-}
-
-/** Counts this replica in at the barrier and blocks until `target` arrivals, or a failure elsewhere. */
-function arriveAndWait(counter: Int32Array, target: number, step: number, rank: number): void {
-  Atomics.add(counter, ARRIVED, 1);
-  Atomics.notify(counter, ARRIVED);
-  const deadline = performance.now() + BARRIER_TIMEOUT_MS;
-  for (let seen = Atomics.load(counter, ARRIVED); seen < target; seen = Atomics.load(counter, ARRIVED)) {
-    if (Atomics.load(counter, FAILED) !== 0) throw new FerrogradError('value', `${FOLLOW_ON} at step ${step}; replica ${rank} stops`);
-    const left = deadline - performance.now();
-    if (left <= 0) throw new FerrogradError('value', `DataParallel: replica ${rank} waited ${BARRIER_TIMEOUT_MS} ms for the others at step ${step}`);
-    Atomics.wait(counter, ARRIVED, seen, left);
   }
 }
 

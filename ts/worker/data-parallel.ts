@@ -13,8 +13,11 @@ import { nn, Tensor, FerrogradError, keep, randint, saveModel, tidy, type Json, 
 import { WorkerClient } from './client.js';
 import { canShareMemory, coreCount } from './env.js';
 import type { HostApi } from './host.js';
-import { barrierBytes, REPORT_GROUP, type LossSpec, type OptimizerSpec, type ShardResult } from './data-parallel-runtime.js';
+import type { LossSpec, OptimizerSpec, ShardResult } from './data-parallel-runtime.js';
+import { barrierBytes, REPORT_GROUP } from './barrier.js';
 import { StepChannel } from './step-channel.js';
+import { KeptData, runPlan, type RunPlan } from './kept-data.js';
+import { shardSizes, shardWeights } from './shards.js';
 
 /**
  * Steps `fit` keeps posted ahead of the one it waits for: two groups of reported steps,
@@ -55,19 +58,6 @@ export interface DataParallelOptions {
 }
 
 /**
- * Contiguous shard sizes of `n` rows over `k` workers: the first `n % k` get one more.
- *
- * @example
- * ```ts
- * shardSizes(50, 3); // [17, 17, 16]
- * ```
- */
-export function shardSizes(n: number, k: number): number[] {
-  const base = Math.floor(n / k);
-  return Array.from({ length: k }, (_, i) => base + (i < n % k ? 1 : 0));
-}
-
-/**
  * Data-parallel training across workers: each `step(x, y)` splits the batch over the
  * replicas, averages their gradients deterministically and applies one optimizer
  * step on every replica. After N steps the weights equal those of single-process
@@ -98,6 +88,10 @@ export class DataParallel {
   #last: Promise<unknown> = Promise.resolve();
   /** Why a shared-memory step failed; the replicas can no longer be trusted to agree. */
   #broken: unknown = undefined;
+  /** The training data the replicas keep for `fit` over a DataLoader (shared memory only). */
+  readonly #kept = new KeptData();
+  /** Whether `fit` is running steps over the kept data: nothing else may be posted meanwhile. */
+  #inRun = false;
 
   private constructor(clients: WorkerClient<HostApi>[], shapes: number[][], numel: number, steps: StepChannel | null, delay: DataParallelOptions['replicaDelayMs']) {
     this.#clients = clients;
@@ -174,10 +168,10 @@ export class DataParallel {
     }
     if (n === 0) return Promise.reject(new FerrogradError('value', 'DataParallel.step: the batch is empty'));
     if (this.#broken !== undefined) return Promise.reject(new FerrogradError('usage', `DataParallel.step: an earlier step failed (${String(this.#broken)}); create a new DataParallel`));
+    if (this.#inRun) return Promise.reject(busy('step'));
     const step = this.#stepCount;
     const sizes = shardSizes(n, this.workers);
-    // Each shard's share of the batch mean, per rank (0 for a replica without rows).
-    const weights = sizes.map((len) => len / n);
+    const weights = shardWeights(sizes);
     let done: Promise<number>;
     try {
       done = this.#steps !== null ? this.#sharedStep(this.#steps, x, y, sizes, step, weights) : this.#transferredStep(this.#cut(x, y, sizes), step, weights, this.#last);
@@ -201,6 +195,13 @@ export class DataParallel {
    * runs. Resolves with the losses, one per batch. An abort or a failure stops it after
    * the steps already queued.
    *
+   * A DataLoader over a TensorDataset (or Subsets of one) of `[x, y]`, with shared memory,
+   * takes a faster road: the replicas keep the dataset's tensors, copied once into shared
+   * memory at the first `fit` over it, and cut their own shards of each batch, with the
+   * same batches and the same bits as any other road. As with PyTorch's persistent
+   * DataLoader workers, changes made in place to those tensors later are not seen; a new
+   * TensorDataset over them is copied again.
+   *
    * @example
    * ```ts
    * for (let epoch = 0; epoch < 10; epoch++) {
@@ -212,6 +213,10 @@ export class DataParallel {
     batches: Iterable<readonly Tensor[]> | AsyncIterable<readonly Tensor[]>,
     options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal } = {},
   ): Promise<number[]> {
+    if (this.#inRun) throw busy('fit');
+    options.signal?.throwIfAborted();
+    const plan = this.#steps !== null && this.#broken === undefined ? runPlan(batches) : null;
+    if (plan !== null && this.#steps !== null) return this.#fitKept(this.#steps, plan, options);
     const losses: number[] = [];
     // Steps posted and not yet reported, oldest first. FIT_QUEUE stay queued: the replicas
     // report steps by groups, the main thread shares the cores with them and may be late
@@ -241,6 +246,47 @@ export class DataParallel {
       for (const p of pending) p.catch(() => undefined);
       // Let them finish before handing back the replicas.
       await this.#last;
+    }
+    return losses;
+  }
+
+  /**
+   * `fit` over the data the replicas keep: one message per replica for the whole epoch,
+   * then the main thread only permits steps, FIT_QUEUE ahead of the last one reported,
+   * through the barrier buffer. An abort stops the replicas after the steps permitted.
+   */
+  async #fitKept(channel: StepChannel, plan: RunPlan, options: { onStep?: (loss: number, index: number) => void; signal?: AbortSignal }): Promise<number[]> {
+    const first = this.#stepCount;
+    const count = plan.bounds.length - 1;
+    if (count === 0) return [];
+    const last = first + count;
+    const delay = this.#delay;
+    const delays = delay === undefined ? null : Float64Array.from({ length: count * this.workers }, (_, i) => delay(i % this.workers, first + Math.floor(i / this.workers)));
+    const kept = this.#kept.ship(plan.source);
+    if (kept !== null) channel.keep(kept);
+    const run = channel.run(first, plan.rows, plan.bounds, delays);
+    this.#inRun = true;
+    const ended = run.ended.finally(() => (this.#inRun = false));
+    this.#last = ended.catch(() => undefined);
+    for (const p of run.steps) p.catch((e: unknown) => (this.#broken ??= e));
+    const permitThrough = (steps: number): void => {
+      this.#stepCount = Math.min(last, steps);
+      channel.permit(this.#stepCount);
+    };
+    const losses: number[] = [];
+    try {
+      permitThrough(first + FIT_QUEUE);
+      for (const step of run.steps) {
+        options.signal?.throwIfAborted();
+        const loss = await step;
+        losses.push(loss);
+        permitThrough(first + losses.length + FIT_QUEUE);
+        options.onStep?.(loss, losses.length - 1);
+      }
+    } finally {
+      if (this.#stepCount < last) channel.stop(run.id, this.#stepCount, last);
+      // The steps permitted run on; the replicas are free again once every one has left the run.
+      await Promise.allSettled([...run.steps.slice(0, this.#stepCount - first), ended]);
     }
     return losses;
   }
@@ -320,6 +366,10 @@ export class DataParallel {
     await Promise.all(this.#clients.map((c) => c.terminate()));
     this.#steps?.close();
   }
+}
+
+function busy(op: string): FerrogradError {
+  return new FerrogradError('usage', `DataParallel.${op}: fit is running over a DataLoader; await it first`);
 }
 
 export type { LossSpec, OptimizerSpec, Json };

@@ -8,6 +8,7 @@ export { offload, type OffloadOptions, type OffloadedModel } from './offload.js'
 export { WorkerCrashedError } from './client.js';
 export { trainInWorker, type TrainInWorkerOptions } from './train.js';
 export type { TrainSpec, TrainReport, TrainProgress, TrainContext, TrainFunction } from './train-runtime.js';
-export { DataParallel, shardSizes, MAX_WORKERS, type DataParallelOptions, type LossSpec, type OptimizerSpec } from './data-parallel.js';
+export { shardSizes } from './shards.js';
+export { DataParallel, MAX_WORKERS, type DataParallelOptions, type LossSpec, type OptimizerSpec } from './data-parallel.js';
 export { canShareMemory, coreCount, isNode, type AnyWorker, type NodeWorkerLike, type NodePortLike, type BrowserWorkerLike } from './env.js';
 export type { HostApi } from './host.js';

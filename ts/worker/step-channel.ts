@@ -10,7 +10,8 @@ import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
 import { endpointOf } from './env.js';
 import { rebuildThrown, type ThrownWire } from './transfer.js';
-import { FOLLOW_ON, barrierCounters, notePosted, type StepMessage } from './data-parallel-runtime.js';
+import { FOLLOW_ON, barrierCounters, permit, stopRun } from './barrier.js';
+import type { DataMessage, ReplicaMessage, StepMessage } from './step-messages.js';
 import { BatchRing } from './batch-ring.js';
 
 interface Pending {
@@ -18,6 +19,25 @@ interface Pending {
   reject: (e: unknown) => void;
   /** Follow-on errors received so far: the step fails with one once every replica has sent one. */
   followOn: unknown[];
+}
+
+/** A run in progress: it is over once every replica has said it left it. */
+interface PendingRun {
+  /** Its steps are numbered `first` to `last - 1`. */
+  first: number;
+  last: number;
+  left: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** A run of steps over the data the replicas keep (see `StepChannel.run`). */
+export interface Run {
+  id: number;
+  /** Each step's batch loss, in order. */
+  steps: Promise<number>[];
+  /** Settles once every replica has left the run. */
+  ended: Promise<void>;
 }
 
 function isThrownWire(w: unknown): w is ThrownWire {
@@ -31,6 +51,8 @@ export class StepChannel {
   readonly #remote: MessagePort[];
   readonly #endpoints: Endpoint[];
   readonly #pending = new Map<number, Pending>();
+  readonly #runs = new Map<number, PendingRun>();
+  #lastRun = 0;
   readonly #ring: BatchRing;
   /** The replicas' barrier words, where each post is recorded. */
   readonly #counters: Int32Array;
@@ -65,18 +87,72 @@ export class StepChannel {
    */
   post(step: number, x: Tensor, y: Tensor, sizes: readonly number[], weights: number[], delayMs: (rank: number) => number): Promise<number> {
     const { shards, shared } = this.#ring.place(step, x, y, sizes, (s) => this.#pending.has(s));
-    const done = new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
-    notePosted(this.#counters, step);
+    const done = this.#expect(step);
+    permit(this.#counters, step + 1);
     this.#endpoints.forEach((ep, rank) => {
       const [xs, ys] = shards[rank] ?? [null, null];
-      const message: StepMessage = { step, weights, delayMs: delayMs(rank), x: xs, y: ys };
+      const message: StepMessage = { kind: 'step', step, weights, delayMs: delayMs(rank), x: xs, y: ys };
       // Views of the ring are shared; arrays of their own are moved.
       ep.postMessage(message, shared || xs === null || ys === null ? [] : [xs.data.buffer, ys.data.buffer]);
     });
     return done;
   }
 
+  #expect(step: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => this.#pending.set(step, { resolve, reject, followOn: [] }));
+  }
+
+  /** Gives every replica the data that runs read (see KeptData). */
+  keep(message: DataMessage): void {
+    this.#postAll(message);
+  }
+
+  /**
+   * Sends every replica run `steps` steps over the data they keep, numbered from `first`:
+   * batch b is the rows `rows[bounds[b]]` to `rows[bounds[b + 1] - 1]`. The replicas run
+   * each step once it is permitted (`permit`) and leave the run at its end or at `stop`.
+   * `delays` holds the test hook's milliseconds per step and rank, or is null.
+   */
+  run(first: number, rows: Int32Array, bounds: Int32Array, delays: Float64Array | null): Run {
+    const id = ++this.#lastRun;
+    const last = first + bounds.length - 1;
+    const ended = new Promise<void>((resolve, reject) => this.#runs.set(id, { first, last, left: this.#ports.length, resolve, reject }));
+    const steps = Array.from({ length: bounds.length - 1 }, (_, b) => this.#expect(first + b));
+    this.#postAll({ kind: 'run', run: id, first, rows, bounds, delays });
+    return { id, steps, ended };
+  }
+
+  /** Lets the replicas run the steps before `steps`. */
+  permit(steps: number): void {
+    permit(this.#counters, steps);
+  }
+
+  /**
+   * Ends run `run` after the steps permitted so far, the first `permitted`; the later ones
+   * will never run, and their promises never settle.
+   */
+  stop(run: number, permitted: number, last: number): void {
+    stopRun(this.#counters, run);
+    for (let s = permitted; s < last; s++) this.#pending.delete(s);
+  }
+
+  #postAll(message: ReplicaMessage): void {
+    for (const ep of this.#endpoints) ep.postMessage(message);
+  }
+
   #onReply(data: unknown): void {
+    const ended: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'ended') : undefined;
+    const run = typeof ended === 'number' ? this.#runs.get(ended) : undefined;
+    if (run !== undefined && typeof ended === 'number') {
+      if (--run.left === 0) {
+        this.#runs.delete(ended);
+        // Steps permitted but never run: the replicas left the run at a failure before them.
+        for (let s = run.first; s < run.last; s++) this.#pending.get(s)?.reject(new FerrogradError('value', `${FOLLOW_ON} before step ${s}; the run stopped`));
+        for (let s = run.first; s < run.last; s++) this.#pending.delete(s);
+        run.resolve();
+      }
+      return;
+    }
     const step: unknown = typeof data === 'object' && data !== null ? Reflect.get(data, 'step') : undefined;
     const pending = typeof step === 'number' ? this.#pending.get(step) : undefined;
     if (pending === undefined || typeof step !== 'number' || typeof data !== 'object' || data === null) return;
@@ -105,6 +181,8 @@ export class StepChannel {
   failAll(e: unknown): void {
     for (const p of this.#pending.values()) p.reject(e);
     this.#pending.clear();
+    for (const r of this.#runs.values()) r.reject(e);
+    this.#runs.clear();
   }
 
   close(): void {
