@@ -3,7 +3,7 @@
 
 import { FerrogradError } from './errors.js';
 import { Tensor, fromTyped, dtypeCode, type DType, type NestedArray } from './tensor.js';
-import { weightedSum as stagedWeightedSum } from './wasm/core.js';
+import { fromRows as stagedRows, weightedSum as stagedWeightedSum } from './wasm/core.js';
 import * as ops from './wasm/ops.js';
 
 /** Options shared by the creation functions. */
@@ -115,6 +115,38 @@ export function weightedSum(terms: readonly Float32Array[], weights: readonly nu
     }
   });
   return new Tensor(stagedWeightedSum(terms, weights, shape));
+}
+
+/**
+ * The rows `rows` of `source`, flat data holding rows of `rowShape` one after the other,
+ * as one tensor of shape `[rows.length, ...rowShape]` (float32 from a Float32Array, int32
+ * from an Int32Array). Each row is copied once, straight into wasm memory, from any
+ * buffer, a SharedArrayBuffer too: a batch cut from a data set kept in a typed array, as
+ * `indexSelect` would cut it from a tensor holding the whole set.
+ *
+ * @example
+ * ```ts
+ * const pixels = new Float32Array(1000 * 784);              // 1000 images of 28×28
+ * const batch = fromRows(pixels, [7, 3, 42], [1, 28, 28]);  // float32 [3, 1, 28, 28]
+ * ```
+ */
+export function fromRows(source: Float32Array | Int32Array, rows: ArrayLike<number>, rowShape: readonly number[]): Tensor {
+  if (!(source instanceof Float32Array || source instanceof Int32Array)) {
+    throw new FerrogradError('dtype', `fromRows: source must be a Float32Array or an Int32Array, got ${Object.prototype.toString.call(source)}`);
+  }
+  if (!rowShape.every((d) => Number.isInteger(d) && d >= 0)) throw new FerrogradError('value', `fromRows: rowShape [${rowShape.join(', ')}] must hold non-negative integers`);
+  const width = rowShape.reduce((a, b) => a * b, 1);
+  const count = width === 0 ? 0 : source.length / width;
+  if (!Number.isInteger(count)) {
+    throw new FerrogradError('shape', `fromRows: ${source.length} values are not whole rows of [${rowShape.join(', ')}] (${width} values each)`);
+  }
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (!Number.isInteger(row) || row < 0 || (row >= count && width > 0)) {
+      throw new FerrogradError('value', `fromRows: row ${row} (at ${i}) is out of range for ${count} rows of [${rowShape.join(', ')}]`);
+    }
+  }
+  return new Tensor(stagedRows(source, rows, width, [rows.length, ...rowShape]));
 }
 
 /**

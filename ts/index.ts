@@ -3,7 +3,7 @@
 
 export { Tensor, where, type DType, type NestedArray, type BackwardOptions, type VarOptions } from './tensor.js';
 export {
-  tensor, fromArray, weightedSum, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
+  tensor, fromArray, fromRows, weightedSum, zeros, ones, full, zerosLike, onesLike, fullLike, arange, linspace, eye,
   manualSeed, rand, randn, randint, randperm, cat, stack, type TensorOptions, type TensorDataOptions,
 } from './creation.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './autograd.js';

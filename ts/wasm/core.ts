@@ -194,14 +194,29 @@ export function readGradFn(id: number): string {
   return readText(addr(raw.fg_text_ptr()), len);
 }
 
+/** Creates a tensor of `shape` from `numel` elements that `fill` writes into the staging area. */
+function fromStaged(op: string, int32: boolean, numel: number, shape: readonly number[], fill: (staged: Float32Array | Int32Array) => void): number {
+  // The shape goes to the args area, the elements to the staging area; neither call touches the other.
+  stageInts(op, 'shape sizes', shape);
+  const ptr = addr(raw.fg_staging(numel * 4));
+  if (ptr === 0) throwLast();
+  fill(int32 ? new Int32Array(raw.memory.buffer, ptr, numel) : new Float32Array(raw.memory.buffer, ptr, numel));
+  return check(raw.fg_from_staging(int32 ? 1 : 0, shape.length, numel));
+}
+
 /** Creates a tensor from a typed array copy of `data`. */
 export function fromData(data: Float32Array | Int32Array, shape: readonly number[]): number {
-  // The shape goes to the args area, the elements to the staging area; neither call touches the other.
-  stageInts('tensor', 'shape sizes', shape);
-  const ptr = addr(raw.fg_staging(data.byteLength));
-  if (ptr === 0) throwLast();
-  new Uint8Array(raw.memory.buffer, ptr, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  return check(raw.fg_from_staging(data instanceof Int32Array ? 1 : 0, shape.length, data.length));
+  return fromStaged('tensor', data instanceof Int32Array, data.length, shape, (staged) => staged.set(data));
+}
+
+/**
+ * Creates a tensor of `shape` from the rows `rows` of `source`, rows of `width` elements
+ * (its caller checked the rows), each copied once into the staging area.
+ */
+export function fromRows(source: Float32Array | Int32Array, rows: ArrayLike<number>, width: number, shape: readonly number[]): number {
+  return fromStaged('fromRows', source instanceof Int32Array, rows.length * width, shape, (staged) => {
+    for (let i = 0; i < rows.length; i++) staged.set(source.subarray(rows[i] * width, (rows[i] + 1) * width), i * width);
+  });
 }
 
 /**

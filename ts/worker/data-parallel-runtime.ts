@@ -1,9 +1,11 @@
 // The worker half of DataParallel: one replica of the model with its loss and
 // optimizer. Per step it computes the gradients of its shard, hands them over (into
 // its slot of a SharedArrayBuffer, or as a transferred array), then applies the
-// averaged gradients that every replica receives identically.
+// averaged gradients that every replica receives identically. With shared memory the
+// shards come in step messages, or the replica cuts them itself from training data it
+// keeps, over a run of steps that the main thread only permits (see barrier.ts).
 
-import { Tensor, FerrogradError, loadModelAsync, manualSeed, nn, optim, tensor, tidy, type Json } from '../index.js';
+import { Tensor, FerrogradError, fromRows, loadModelAsync, manualSeed, nn, optim, tidy, type Json } from '../index.js';
 import { transfer, type Endpoint } from 'comlink';
 import { gradientMean } from './average.js';
 import { endpointOf, queuedMessages } from './env.js';
@@ -59,14 +61,8 @@ interface Replica {
   slots: Float32Array[][] | null;
   /** The parameters' shapes, in the order of the flat gradients. */
   shapes: number[][];
-  /** The training data of runs (DataMessage), with arrays to gather a shard's rows into. */
-  kept: Kept | null;
-}
-
-interface Kept {
-  x: TensorWire<SharedArrayBuffer>;
-  y: TensorWire<SharedArrayBuffer>;
-  gathered: { x: Float32Array | Int32Array; y: Float32Array | Int32Array };
+  /** The training data of runs (DataMessage). */
+  kept: { x: TensorWire<SharedArrayBuffer>; y: TensorWire<SharedArrayBuffer> } | null;
 }
 
 let replica: Replica | null = null;
@@ -133,21 +129,9 @@ function onMessage(port: Endpoint, data: unknown): void {
   }
 }
 
-/** Values per row of a tensor on the wire. */
-const rowWidth = (w: TensorWire<ArrayBufferLike>): number => w.shape.slice(1).reduce((a, b) => a * b, 1);
-
-/** Keeps the training data of the runs to come (views of shared memory: nothing is copied). */
+/** Keeps the training data of the runs to come (views of shared memory: nothing is copied; fromRows checks them). */
 function keep(m: DataMessage): void {
-  const r = need();
-  for (const w of [m.x, m.y]) {
-    if (w.data.length !== w.shape[0] * rowWidth(w)) throw new FerrogradError('value', `DataParallel: training data of shape [${w.shape.join(', ')}] carries ${w.data.length} values`);
-  }
-  const scratch = (w: TensorWire<SharedArrayBuffer>): Float32Array | Int32Array => {
-    // Room for the largest shard; reused every step, since tensor() copies it into wasm memory.
-    const n = Math.ceil(w.shape[0] / r.config.workers) * rowWidth(w);
-    return w.dtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-  };
-  r.kept = { x: m.x, y: m.y, gathered: { x: scratch(m.x), y: scratch(m.y) } };
+  need().kept = { x: m.x, y: m.y };
 }
 
 /** The tensors `x()` and `y()`; x is freed again if y cannot be made. */
@@ -161,14 +145,9 @@ function both(x: () => Tensor, y: () => Tensor): [Tensor, Tensor] {
   }
 }
 
-/** Rows `rows` of a kept tensor, as a tensor of this thread (`into` is the scratch array). */
-function gather(w: TensorWire<SharedArrayBuffer>, rows: Int32Array, into: Float32Array | Int32Array): Tensor {
-  const width = rowWidth(w);
-  rows.forEach((row, i) => {
-    if (!(row >= 0 && row < w.shape[0])) throw new FerrogradError('value', `DataParallel: row ${row} is out of range for ${w.shape[0]} rows of training data`);
-    into.set(w.data.subarray(row * width, (row + 1) * width), i * width);
-  });
-  return fromWire({ shape: [rows.length, ...w.shape.slice(1)], dtype: w.dtype, data: into.subarray(0, rows.length * width) });
+/** Rows `rows` of a kept tensor, as a tensor of this thread. */
+function gather(w: TensorWire<SharedArrayBuffer>, rows: Int32Array): Tensor {
+  return fromRows(w.data, rows, w.shape.slice(1));
 }
 
 /**
@@ -188,7 +167,7 @@ function run(m: RunMessage, reply: (r: StepReply) => void): void {
       const sizes = shardSizes(m.bounds[b + 1] - m.bounds[b], workers);
       const start = m.bounds[b] + sizes.slice(0, rank).reduce((a, n) => a + n, 0);
       const rows = m.rows.subarray(start, start + sizes[rank]);
-      const shard = (): [Tensor, Tensor] | null => (rows.length === 0 ? null : both(() => gather(kept.x, rows, kept.gathered.x), () => gather(kept.y, rows, kept.gathered.y)));
+      const shard = (): [Tensor, Tensor] | null => (rows.length === 0 ? null : both(() => gather(kept.x, rows), () => gather(kept.y, rows)));
       sharedStep(shard, step, shardWeights(sizes), m.delays?.[b * workers + rank] ?? 0, reply);
     }
   } catch (e) {
