@@ -162,7 +162,7 @@ describe('browser demo (examples/browser)', () => {
     expect(runs[0].firstWeight).not.toEqual(runs[1].firstWeight);
   }, 120_000);
 
-  it('DataParallel in the browser: shared memory on a cross-origin isolated page, the same weights as transferred arrays', async () => {
+  it('DataParallel in the browser: shared memory on a cross-origin isolated page, batches and a DataLoader, the same weights as transferred arrays', async () => {
     // A string, so that vitest does not rewrite the page's dynamic imports.
     const result: unknown = await page.evaluate(`(async () => {
       const w = await import('/dist/worker.js');
@@ -175,7 +175,9 @@ describe('browser demo (examples/browser)', () => {
         const model = new f.nn.Sequential(new f.nn.Linear(8, 4), new f.nn.Tanh(), new f.nn.Linear(4, 3));
         const dp = await w.DataParallel.create(model, { workers: 2, seed: 1, sharedMemory, loss: 'CrossEntropyLoss', optimizer: { name: 'SGD', options: { lr: 0.5, momentum: 0.9 } } });
         try {
-          const losses = [await dp.step(x, y), ...(await dp.fit([[x, y], [x, y], [x, y]]))];
+          // Then an epoch of a DataLoader: with shared memory the workers keep its TensorDataset.
+          const loader = new f.data.DataLoader(new f.data.TensorDataset(x, y), { batchSize: 5 });
+          const losses = [await dp.step(x, y), ...(await dp.fit([[x, y], [x, y], [x, y]])), ...(await dp.fit(loader))];
           const sd = await dp.stateDict();
           return { shared: dp.sharedMemory, losses, weights: Object.values(sd).flatMap((t) => Array.from(t.data())) };
         } finally {
@@ -190,7 +192,7 @@ describe('browser demo (examples/browser)', () => {
     expect([r.sharedA, r.sharedB]).toEqual([true, false]);
     expect(r.n).toBe(8 * 4 + 4 + 4 * 3 + 3);
     expect(r.maxDiff).toBeLessThan(1e-6);
-    expect(r.lossesA).toHaveLength(4);
+    expect(r.lossesA).toHaveLength(7);
     r.lossesA.forEach((l, i) => expect(l).toBeCloseTo(r.lossesB[i], 6));
     // Four steps on one batch: the loss falls, so the steps really trained.
     expect(r.lossesA[3]).toBeLessThan(r.lossesA[0]);
