@@ -106,6 +106,7 @@ const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -288,7 +289,7 @@ console.log(fmt(one));
 console.log(fmt(two));
 const ratios = two.stretches.map((t, i) => t / one.stretches[i]);
 // Every timed stretch trains the same number of examples: total throughput is their count over the summed time.
-const totalRate = (r: Trained): number => r.stretches.length / r.stretches.reduce((sum, rate) => sum + 1 / rate, 0);
+const totalRate = (r: Trained): number => r.stretches.length / sum(r.stretches.map((rate) => 1 / rate));
 console.log(
   `throughput ratio 2 / 1 workers: ${(rate(two) / rate(one)).toFixed(3)}× (ratio of medians); ${(totalRate(two) / totalRate(one)).toFixed(3)}× (examples over total time); ` +
     `per pair of neighbouring stretches: median ${median(ratios).toFixed(3)}×, quartiles ${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}×`,
@@ -305,7 +306,8 @@ const reached = ratios.map((r, i) => r / ceilings[i]);
 console.log(
   `machine ceiling in the same turns (plain threads, no DataParallel): ${BATCH} rows on one thread ${median(probe.alone).toFixed(1)} ms a step, ` +
     `${BATCH / 2} rows on each of two at once ${median(probe.together).toFixed(1)} ms: a perfect split gives ${median(ceilings).toFixed(2)}× ` +
-    `(quartiles ${quantile(ceilings, 0.25).toFixed(2)}-${quantile(ceilings, 0.75).toFixed(2)}×); DataParallel reached a median ${(100 * median(reached)).toFixed(0)} % of it turn by turn`,
+    `(quartiles ${quantile(ceilings, 0.25).toFixed(2)}-${quantile(ceilings, 0.75).toFixed(2)}×), ${(sum(probe.alone) / sum(probe.together)).toFixed(2)}× over total time; ` +
+    `DataParallel reached a median ${(100 * median(reached)).toFixed(0)} % of it turn by turn`,
 );
 console.log(
   `overhead per step over the plain threads: 1 worker ${(stepMs(one) - median(probe.alone)).toFixed(1)} ms, 2 workers ${(stepMs(two) - median(probe.together)).toFixed(1)} ms`,
