@@ -256,6 +256,10 @@ describe('DataParallel', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     await slow.terminate();
     await rejected;
+    // Terminated with no step in flight: fit says so instead of waiting for the dead workers.
+    const idle = await DataParallel.create(mlp(), { workers: 2, loss: 'CrossEntropyLoss', optimizer: OPT });
+    await idle.terminate();
+    await expect(idle.fit(new data.DataLoader(new data.TensorDataset(x, y), { batchSize: 50 }))).rejects.toThrow(/was terminated/);
   });
 
   it('fit stops at an aborted signal after the steps queued', async () => {

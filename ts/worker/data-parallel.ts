@@ -259,6 +259,9 @@ export class DataParallel {
     const first = this.#stepCount;
     const count = plan.bounds.length - 1;
     if (count === 0) return [];
+    // A dead worker would never answer: its steps were failed when it died.
+    const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
+    if (dead) throw dead;
     const last = first + count;
     const delay = this.#delay;
     const delays = delay === undefined ? null : Float64Array.from({ length: count * this.workers }, (_, i) => delay(i % this.workers, first + Math.floor(i / this.workers)));
