@@ -5,7 +5,9 @@
 // which worker finished first; every replica then applies the same averaged gradients
 // with the same optimizer, so the replicas stay identical. With shared memory every
 // replica averages the gradients itself, and steps travel on a port per replica
-// (StepChannel); without it, the main thread averages transferred arrays (Comlink calls).
+// (StepChannel), or not at all: `fit` over a DataLoader of a TensorDataset leaves the
+// data with the replicas (KeptData), which cut their own shards. Without shared memory,
+// the main thread averages transferred arrays (Comlink calls).
 
 import { transfer } from 'comlink';
 import { gradientMean } from './average.js';

@@ -4,7 +4,9 @@
 // machine the main thread's work per message is taken from a replica's core, and the
 // other replica waits for that one at the barrier, so a call and a reply per replica and
 // step (Comlink's proxies and promises, and a wake-up per reply) cost more than their own
-// time. The batches themselves go through a BatchRing in shared memory.
+// time. The batches themselves go through a BatchRing in shared memory. A run (`fit` over
+// a DataLoader whose data the replicas keep) is one message per replica for all its steps,
+// which the replicas then take as the main thread permits them through the barrier buffer.
 
 import type { Endpoint } from 'comlink';
 import { FerrogradError, type Tensor } from '../index.js';
@@ -108,7 +110,7 @@ export class StepChannel {
   }
 
   /**
-   * Sends every replica run `steps` steps over the data they keep, numbered from `first`:
+   * Sends every replica a run of steps over the data they keep, numbered from `first`:
    * batch b is the rows `rows[bounds[b]]` to `rows[bounds[b + 1] - 1]`. The replicas run
    * each step once it is permitted (`permit`) and leave the run at its end or at `stop`.
    * `delays` holds the test hook's milliseconds per step and rank, or is null.
@@ -147,8 +149,11 @@ export class StepChannel {
       if (--run.left === 0) {
         this.#runs.delete(ended);
         // Steps permitted but never run: the replicas left the run at a failure before them.
-        for (let s = run.first; s < run.last; s++) this.#pending.get(s)?.reject(new FerrogradError('value', `${FOLLOW_ON} before step ${s}; the run stopped`));
-        for (let s = run.first; s < run.last; s++) this.#pending.delete(s);
+        for (let s = run.first; s < run.last; s++) {
+          const left = this.#pending.get(s);
+          this.#pending.delete(s);
+          left?.reject(new FerrogradError('value', `${FOLLOW_ON} before step ${s}; the run stopped`));
+        }
         run.resolve();
       }
       return;
