@@ -261,8 +261,7 @@ export class DataParallel {
     const first = this.#stepCount;
     const count = plan.bounds.length - 1;
     if (count === 0) return [];
-    // A dead worker would never answer: its steps were failed when it died.
-    const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
+    const dead = this.#deadWorker();
     if (dead) throw dead;
     const last = first + count;
     const delay = this.#delay;
@@ -289,7 +288,7 @@ export class DataParallel {
         options.onStep?.(loss, losses.length - 1);
       }
     } finally {
-      if (this.#stepCount < last) channel.stop(run.id, this.#stepCount, last);
+      if (this.#stepCount < last) channel.stop(run.id, this.#stepCount);
       // The steps permitted run on; the replicas are free again once every one has left the run.
       await Promise.allSettled([...run.steps.slice(0, this.#stepCount - first), ended]);
     }
@@ -353,10 +352,18 @@ export class DataParallel {
    * main thread only copies the batch once.
    */
   #sharedStep(channel: StepChannel, x: Tensor, y: Tensor, sizes: number[], step: number, weights: number[]): Promise<number> {
-    const dead = this.#clients.find((c) => c.crashed !== null)?.crashed;
+    const dead = this.#deadWorker();
     if (dead) return Promise.reject(dead);
     // Each replica runs the steps in the order they were posted.
     return channel.post(step, x, y, sizes, weights, (rank) => this.#delay?.(rank, step) ?? 0);
+  }
+
+  /**
+   * Why a worker died, if one did: steps posted to it would never be answered (those in
+   * flight were failed when it died), so the shared-memory roads refuse at once.
+   */
+  #deadWorker(): Error | null {
+    return this.#clients.find((c) => c.crashed !== null)?.crashed ?? null;
   }
 
   /** The trained weights after every step called so far (from replica 0; all replicas hold the same). */

@@ -4,7 +4,7 @@
 // shared memory that every replica reads, and each epoch only sends the row order. The
 // main thread then copies nothing and posts nothing per step.
 
-import { data, FerrogradError, type Tensor } from '../index.js';
+import { data, type Tensor } from '../index.js';
 import type { TensorWire } from './transfer.js';
 import type { DataMessage } from './step-messages.js';
 
@@ -21,19 +21,17 @@ export interface RunPlan {
  * nothing is drawn.
  */
 export function runPlan(batches: unknown): RunPlan | null {
-  if (!(batches instanceof data.DataLoader)) return null;
-  const probe = batches.tensorRows([]);
-  if (probe === null || probe.source.tensors.length !== 2) return null;
-  const rows: number[] = [];
+  if (!(batches instanceof data.DataLoader) || batches.tensorRows([])?.source.tensors.length !== 2) return null;
+  const items: number[] = [];
   const bounds = [0];
-  for (const items of batches.batchSampler) {
-    const cut = batches.tensorRows(items);
-    // A dataset is what it is for the whole epoch; this only guards the invariant.
-    if (cut === null || cut.source !== probe.source) throw new FerrogradError('value', 'DataParallel.fit: the DataLoader changed its dataset during an epoch');
-    for (const row of cut.rows) rows.push(row);
-    bounds.push(rows.length);
+  for (const batch of batches.batchSampler) {
+    for (const item of batch) items.push(item);
+    bounds.push(items.length);
   }
-  return { source: probe.source, rows: Int32Array.from(rows), bounds: Int32Array.from(bounds) };
+  // The same loader maps every item the same way: the whole epoch at once.
+  const cut = batches.tensorRows(items);
+  if (cut === null) return null;
+  return { source: cut.source, rows: Int32Array.from(cut.rows), bounds: Int32Array.from(bounds) };
 }
 
 function shared(t: Tensor): TensorWire<SharedArrayBuffer> {

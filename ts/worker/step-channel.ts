@@ -133,8 +133,9 @@ export class StepChannel {
    * Ends run `run` after the steps permitted so far, the first `permitted`; the later ones
    * will never run, and their promises never settle.
    */
-  stop(run: number, permitted: number, last: number): void {
+  stop(run: number, permitted: number): void {
     stopRun(this.#counters, run);
+    const last = this.#runs.get(run)?.last ?? permitted;
     for (let s = permitted; s < last; s++) this.#pending.delete(s);
   }
 
